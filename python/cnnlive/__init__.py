@@ -1,0 +1,60 @@
+"""cnnlive: train CNNs, search OIPs and dream in the background of a notebook,
+watch it live and stop it with a click.
+
+``import cnnlive`` is light: TensorFlow loads only when a model, data set or
+engine is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._version import __version__
+from . import jobs
+
+_LAZY = {
+    "models": ("cnnlive.engines.models", None),
+    "data": ("cnnlive.engines.data", None),
+    "train": ("cnnlive.surfaces.api", "train"),
+    "oip": ("cnnlive.surfaces.api", "oip"),
+    "dream": ("cnnlive.surfaces.api", "dream"),
+    "TrainingResult": ("cnnlive.engines.training", "TrainingResult"),
+    "LiveCallback": ("cnnlive.engines.training", "LiveCallback"),
+    "controls": ("cnnlive.surfaces.widgets", "controls"),
+    "activation_grid": ("cnnlive.surfaces.api", "activation_grid"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'cnnlive' has no attribute {name!r}")
+    module_name, attr = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_LAZY))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext cnnlive``: the %cnnlive magic and the panel's comm target."""
+    from .surfaces.extension import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from .surfaces.extension import unload
+
+    unload(ipython)
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "cnnlive"}]
+
+
+__all__ = ["__version__", "jobs", *_LAZY]

@@ -1,0 +1,142 @@
+"""Channels carry what a job publishes to whoever watches it.
+
+Views and the panel transport *pull* at their own rate: they read the latest
+value of a channel (latest wins) and the metric history, which is kept
+complete up to a cap and then down-sampled by two, so a job that runs for
+days holds at most ``cap`` points per series.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any, Callable
+
+CHANNELS = ("status", "metrics", "images", "log")
+
+
+class MetricHistory:
+    """Series of (step, value) per metric name, bounded by down-sampling."""
+
+    def __init__(self, cap: int = 4000) -> None:
+        if cap < 4:
+            raise ValueError(f"cap must be >= 4, got {cap}")
+        self.cap = cap
+        self._series: dict[str, list[tuple[float, float]]] = {}
+        self._stride: dict[str, int] = {}
+        self._seen: dict[str, int] = {}
+
+    def add(self, name: str, step: float, value: float) -> None:
+        seen = self._seen.get(name, 0)
+        self._seen[name] = seen + 1
+        stride = self._stride.get(name, 1)
+        if seen % stride:
+            return
+        series = self._series.setdefault(name, [])
+        series.append((float(step), float(value)))
+        if len(series) > self.cap:
+            del series[1::2]
+            self._stride[name] = stride * 2
+
+    def series(self, name: str) -> list[tuple[float, float]]:
+        return list(self._series.get(name, ()))
+
+    def names(self) -> list[str]:
+        return list(self._series)
+
+    def count(self, name: str) -> int:
+        """How many points were offered for ``name`` (before down-sampling)."""
+        return self._seen.get(name, 0)
+
+
+class Channels:
+    """The four channels of one job. All methods are thread-safe."""
+
+    def __init__(self, metric_cap: int = 4000, log_lines: int = 2000) -> None:
+        self._lock = threading.Lock()
+        self._latest: dict[str, Any] = {}
+        self._stamp: dict[str, float] = {}
+        self.version = 0
+        self.batch = MetricHistory(metric_cap)
+        self.epoch = MetricHistory(metric_cap)
+        self._log: deque[str] = deque(maxlen=log_lines)
+        self._partial = ""
+        self._listeners: list[Callable[[str], None]] = []
+
+    def publish(self, channel: str, value: Any) -> None:
+        """Publish ``value`` on ``channel`` (one of :data:`CHANNELS`)."""
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}; valid: {', '.join(CHANNELS)}")
+        with self._lock:
+            if channel == "metrics":
+                self._add_metrics(value)
+            elif channel == "log":
+                self._add_log(str(value))
+                value = self._log[-1] if self._log else ""
+            self._latest[channel] = value
+            self._stamp[channel] = time.monotonic()
+            self.version += 1
+            listeners = list(self._listeners)
+        for notify in listeners:
+            notify(channel)
+
+    def _add_metrics(self, value: dict[str, Any]) -> None:
+        if not isinstance(value, dict):
+            raise TypeError("metrics must be a dict of name -> number")
+        scope = value.get("scope", "batch")
+        history = self.epoch if scope == "epoch" else self.batch
+        step = value.get("step", history.count("__step__"))
+        history.add("__step__", step, step)
+        for name, number in value.items():
+            if name in ("scope", "step") or not isinstance(number, (int, float)):
+                continue
+            history.add(name, step, number)
+
+    def _add_log(self, text: str) -> None:
+        text = self._partial + text
+        lines = text.split("\n")
+        self._partial = lines.pop()
+        self._log.extend(lines)
+
+    def write(self, text: str) -> int:
+        """File-like entry point used for captured ``print`` output."""
+        if text:
+            self.publish("log", text)
+        return len(text)
+
+    def latest(self, channel: str, default: Any = None) -> Any:
+        with self._lock:
+            return self._latest.get(channel, default)
+
+    def stamp(self, channel: str) -> float | None:
+        """Monotonic time of the last publish on ``channel``."""
+        with self._lock:
+            return self._stamp.get(channel)
+
+    def log_lines(self, last: int | None = None) -> list[str]:
+        with self._lock:
+            lines = list(self._log) + ([self._partial] if self._partial else [])
+        return lines if last is None else lines[-last:]
+
+    def history(self, scope: str = "batch") -> dict[str, list[float]]:
+        """Metric history as ``{name: [values]}`` plus ``step``."""
+        with self._lock:
+            source = self.epoch if scope == "epoch" else self.batch
+            out = {"step": [s for s, _ in source.series("__step__")]}
+            for name in source.names():
+                if name != "__step__":
+                    out[name] = [v for _, v in source.series(name)]
+        return out
+
+    def subscribe(self, notify: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``notify(channel)`` after each publish; returns an unsubscribe."""
+        with self._lock:
+            self._listeners.append(notify)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if notify in self._listeners:
+                    self._listeners.remove(notify)
+
+        return unsubscribe

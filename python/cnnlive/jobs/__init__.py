@@ -1,0 +1,66 @@
+"""Background jobs: ``cnnlive.jobs.start(coro_fn, ...)`` and friends.
+
+Each job runs ``coro_fn(ctx, *args, **kw)`` in its own thread with its own
+asyncio loop (nested loops allowed); see :class:`Job` for stop, cancel, halt.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Coroutine
+
+from .job import Job, JobContext, StopEvent
+from .manager import JobManager, manager
+from .state import JobRunningError, JobState, UnknownJobError
+
+
+def start(coro_fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any, name: str | None = None,
+          **kwargs: Any) -> Job:
+    """Start ``coro_fn(ctx, *args, **kwargs)`` as a background job."""
+    return manager().start(coro_fn, *args, name=name, **kwargs)
+
+
+def get(job_id: int) -> Job:
+    """The job with this id; unknown ids raise UnknownJobError listing known ids."""
+    return manager().get(job_id)
+
+
+def list() -> "list[Job]":  # noqa: A001 - mirrors the documented API
+    """All jobs, oldest first."""
+    return manager().list()
+
+
+def status() -> str:
+    """Print a table of jobs: id, name, kind, state, progress, elapsed."""
+    return manager().status()
+
+
+def stop(job_id: int) -> str:
+    """Graceful stop of one job."""
+    return manager().stop(job_id)
+
+
+def cancel(job_id: int) -> str:
+    """Hard cancel of one job."""
+    return manager().cancel(job_id)
+
+
+def halt(job_id: int) -> str:
+    """Stop the loop of one job."""
+    return manager().halt(job_id)
+
+
+def remove(job_id: int) -> Job:
+    """Forget a finished job."""
+    return manager().remove(job_id)
+
+
+def stop_all(timeout: float | None = 5.0) -> "list[Job]":
+    """Stop all running jobs (cancel those that do not stop within timeout)."""
+    return manager().stop_all(timeout)
+
+
+__all__ = [
+    "Job", "JobContext", "JobManager", "JobRunningError", "JobState", "StopEvent",
+    "UnknownJobError", "cancel", "get", "halt", "list", "manager", "remove", "start",
+    "status", "stop", "stop_all",
+]

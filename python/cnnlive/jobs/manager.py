@@ -1,0 +1,204 @@
+"""The JobManager: starts, lists and ends background jobs."""
+
+from __future__ import annotations
+
+import atexit
+import inspect
+import itertools
+import os
+import threading
+from typing import Any, Callable, Coroutine
+
+from .job import Job
+from .state import FINISHED, JobRunningError, JobState, UnknownJobError
+
+try:  # IPython's BackgroundJobManager keeps the threads, as in the seed
+    from IPython.lib.backgroundjobs import BackgroundJobManager
+except ImportError:  # pragma: no cover - plain Python without IPython
+    BackgroundJobManager = None  # type: ignore[assignment,misc]
+
+
+def _in_ipython() -> bool:
+    """IPython's BackgroundJobManager needs a running IPython shell."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return False
+    return get_ipython() is not None
+
+
+def default_runs_root() -> str:
+    return os.environ.get("CNNLIVE_RUNS", os.path.join(os.getcwd(), "cnnlive-runs"))
+
+
+class JobManager:
+    """Owns all jobs of this process. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[int, Job] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._bg = BackgroundJobManager() if BackgroundJobManager else None
+        self._listeners: list[Callable[[str, Job], None]] = []
+        self.runs_root: str | None = None
+
+    # -- starting --------------------------------------------------------
+    def start(
+        self,
+        coro_fn: Callable[..., Coroutine[Any, Any, Any]],
+        *args: Any,
+        name: str | None = None,
+        kind: str = "custom",
+        stop_timeout: float | None = None,
+        run_dir: str | None = None,
+        **kwargs: Any,
+    ) -> Job:
+        """Run ``coro_fn(ctx, *args, **kwargs)`` in a new background thread
+        with its own asyncio loop; return the Job at once."""
+        if not inspect.iscoroutinefunction(coro_fn):
+            what = getattr(coro_fn, "__name__", type(coro_fn).__name__)
+            raise TypeError(
+                f"jobs.start needs an 'async def' function taking ctx first; "
+                f"{what!r} is not a coroutine function"
+            )
+        with self._lock:
+            job_id = next(self._ids)
+        name = name or getattr(coro_fn, "__name__", "job")
+        if run_dir is None:
+            run_dir = os.path.join(self.runs_root or default_runs_root(), f"{name}-{job_id}")
+        job = Job(job_id, name, kind, coro_fn, args, kwargs, run_dir=run_dir, stop_timeout=stop_timeout)
+        with self._lock:
+            self._jobs[job_id] = job
+        job.add_done_callback(lambda j: self._notify("finished", j))
+        self._notify("started", job)
+        if self._bg is not None and _in_ipython():
+            job.thread = self._bg.new(job._run, daemon=True)
+        else:
+            job.thread = threading.Thread(target=job._run, name=f"cnnlive-{job_id}", daemon=True)
+            job.thread.start()
+        return job
+
+    # -- looking up --------------------------------------------------------
+    def get(self, job_id: int | Job) -> Job:
+        """The job with this id (or the job itself)."""
+        if isinstance(job_id, Job):
+            return job_id
+        with self._lock:
+            job = self._jobs.get(job_id) if isinstance(job_id, int) else None
+            if job is None and isinstance(job_id, str) and job_id.isdigit():
+                job = self._jobs.get(int(job_id))
+            known = sorted(self._jobs)
+        if job is None:
+            ids = ", ".join(map(str, known)) or "none"
+            raise UnknownJobError(f"unknown job id {job_id!r}; known ids: {ids}")
+        return job
+
+    def list(self) -> list[Job]:
+        with self._lock:
+            return [self._jobs[k] for k in sorted(self._jobs)]
+
+    # -- ending -----------------------------------------------------------
+    def stop(self, job_id: int | Job) -> str:
+        return self.get(job_id).stop()
+
+    def cancel(self, job_id: int | Job) -> str:
+        return self.get(job_id).cancel()
+
+    def halt(self, job_id: int | Job) -> str:
+        return self.get(job_id).halt()
+
+    def remove(self, job_id: int | Job) -> Job:
+        """Forget a finished job; a running job raises JobRunningError."""
+        job = self.get(job_id)
+        if not job.done:
+            raise JobRunningError(
+                f"job {job.id} is {job.state.value}; stop or cancel it before removing it"
+            )
+        with self._lock:
+            self._jobs.pop(job.id, None)
+        self._notify("removed", job)
+        return job
+
+    def stop_all(self, timeout: float | None = 5.0, cancel_after: bool = True) -> list[Job]:
+        """Stop every running job; cancel those still running after ``timeout``."""
+        running = [j for j in self.list() if not j.done]
+        for job in running:
+            job.stop()
+        for job in running:
+            job.wait(timeout)
+        if cancel_after:
+            for job in running:
+                if not job.done:
+                    job.cancel()
+                    job.wait(timeout)
+        return running
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop all jobs and join their threads (kernel shutdown)."""
+        self.stop_all(timeout=timeout / 2)
+        for job in self.list():
+            if job.thread is not None and job.thread.is_alive():
+                job.thread.join(timeout / 2)
+
+    # -- reporting ------------------------------------------------------------
+    def rows(self) -> list[dict[str, Any]]:
+        out = []
+        for job in self.list():
+            frac = job.progress_fraction
+            out.append({
+                "id": job.id, "name": job.name, "kind": job.kind, "state": job.state.value,
+                "progress": "" if frac is None else f"{100 * frac:.0f}%",
+                "elapsed": f"{job.elapsed:.1f}s",
+            })
+        return out
+
+    def status(self, file: Any = None) -> str:
+        """Print (and return) a table of all jobs, like IPython's jobs.status()."""
+        rows = self.rows()
+        if not rows:
+            text = "No cnnlive jobs."
+        else:
+            cols = ["id", "name", "kind", "state", "progress", "elapsed"]
+            widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
+            line = lambda r: "  ".join(str(r[c]).ljust(widths[c]) for c in cols).rstrip()  # noqa: E731
+            text = "\n".join([line({c: c for c in cols})] + [line(r) for r in rows])
+        print(text, file=file)
+        return text
+
+    # -- listeners (panel transport, widgets) -----------------------------------
+    def subscribe(self, fn: Callable[[str, Job], None]) -> Callable[[], None]:
+        with self._lock:
+            self._listeners.append(fn)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if fn in self._listeners:
+                    self._listeners.remove(fn)
+
+        return unsubscribe
+
+    def _notify(self, event: str, job: Job) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for fn in listeners:
+            try:
+                fn(event, job)
+            except Exception:  # noqa: BLE001 - a broken view must not break jobs
+                pass
+
+
+_manager: JobManager | None = None
+_manager_lock = threading.Lock()
+
+
+def manager() -> JobManager:
+    """The process-wide JobManager."""
+    global _manager
+    with _manager_lock:
+        if _manager is None:
+            _manager = JobManager()
+            atexit.register(_manager.shutdown)
+        return _manager
+
+
+__all__ = ["JobManager", "manager", "FINISHED", "JobState"]

@@ -1,0 +1,36 @@
+"""Job states and the errors the job layer raises."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class JobState(str, Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def finished(self) -> bool:
+        return self in FINISHED
+
+
+FINISHED = frozenset({JobState.STOPPED, JobState.CANCELLED, JobState.COMPLETED, JobState.FAILED})
+
+
+class UnknownJobError(KeyError):
+    """Raised for a job id that the manager does not know."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want plain text
+        return str(self.args[0])
+
+
+class JobRunningError(RuntimeError):
+    """Raised when an action needs a finished job but the job still runs."""

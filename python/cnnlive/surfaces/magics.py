@@ -1,0 +1,168 @@
+"""The ``%cnnlive`` line magic: argparse-style subcommands mirroring the API."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import Any
+
+from IPython.core.magic import Magics, line_magic, magics_class
+
+from ..jobs import JobRunningError, UnknownJobError, manager
+
+
+class UsageError(Exception):
+    """Bad options: carries the usage text to show instead of a traceback."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.format_usage()}{self.prog}: error: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        raise UsageError(message or "")
+
+
+def _maps(text: str) -> Any:
+    if text == "all":
+        return "all"
+    parts = [int(p) for p in text.split(",") if p.strip()]
+    return parts[0] if len(parts) == 1 else parts
+
+
+def build_parser() -> _Parser:
+    p = _Parser(prog="%cnnlive", description="Start, watch and stop cnnlive background jobs.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    t = sub.add_parser("train", help="train a model in the background")
+    t.add_argument("--model", default="simple", help="simple | resnet | resnet-cifar | path to .keras")
+    t.add_argument("--data", default="digits", help="digits | mnist | fashion_mnist | cifar10 | .npz | IDX dir")
+    t.add_argument("--epochs", type=int, default=5)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--optimizer", default="rmsprop")
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--schedule", default="power", help="power | exponential | none")
+    t.add_argument("--name", default=None)
+    t.add_argument("--var", default="model", help="notebook variable that receives the model")
+    t.add_argument("--plot", action="store_true", help="show the live dashboard")
+    o = sub.add_parser("oip", help="search input patterns (OIP) of a conv layer")
+    o.add_argument("--model", default="model", help="notebook variable, .keras path or job id (job:N)")
+    o.add_argument("--layer", default="Conv2D_3")
+    o.add_argument("--maps", type=_maps, default=0, help="N, N,M,... or all")
+    o.add_argument("--steps", type=int, default=200)
+    o.add_argument("--wavelengths", default="14,7,3", help="noise length scales in pixels, comma separated")
+    o.add_argument("--seed", type=int, default=1)
+    o.add_argument("--name", default=None)
+    o.add_argument("--plot", action="store_true")
+    d = sub.add_parser("dream", help="carve map patterns into a photo")
+    d.add_argument("--model", default="model", help="notebook variable, .keras path or job id (job:N)")
+    d.add_argument("--image", default=None, help="path of a photo; default: the bundled flower")
+    d.add_argument("--layer", default="Conv2D_3")
+    d.add_argument("--maps", type=_maps, default=56)
+    d.add_argument("--iterations", type=int, default=4)
+    d.add_argument("--levels", type=int, default=1)
+    d.add_argument("--size", type=int, default=560)
+    d.add_argument("--name", default=None)
+    d.add_argument("--plot", action="store_true")
+    sub.add_parser("jobs", help="table of jobs")
+    for verb, text in (("stop", "graceful stop"), ("cancel", "hard cancel"), ("halt", "stop the job's loop"),
+                       ("remove", "forget a finished job")):
+        s = sub.add_parser(verb, help=text)
+        s.add_argument("id", type=int)
+    lg = sub.add_parser("log", help="the job's captured output")
+    lg.add_argument("id", type=int)
+    lg.add_argument("-n", type=int, default=None, help="last N lines")
+    sub.add_parser("help", help="this help")
+    return p
+
+
+@magics_class
+class CnnliveMagics(Magics):
+    """``%cnnlive train|oip|dream|jobs|stop|cancel|halt|log|remove|help``."""
+
+    @line_magic
+    def cnnlive(self, line: str) -> Any:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(shlex.split(line))
+        except (UsageError, ValueError) as exc:
+            print(str(exc).strip() or parser.format_usage())
+            return None
+        if args.command in (None, "help"):
+            print(parser.format_help())
+            return None
+        try:
+            return getattr(self, f"_do_{args.command}")(args)
+        except (UnknownJobError, JobRunningError, ValueError, TypeError, FileNotFoundError) as exc:
+            print(f"%cnnlive {args.command}: {exc}")
+            return None
+
+    # job control
+    def _do_jobs(self, args: argparse.Namespace) -> None:
+        manager().status()
+
+    def _do_stop(self, args: argparse.Namespace) -> None:
+        print(manager().stop(args.id))
+
+    def _do_cancel(self, args: argparse.Namespace) -> None:
+        print(manager().cancel(args.id))
+
+    def _do_halt(self, args: argparse.Namespace) -> None:
+        print(manager().halt(args.id))
+
+    def _do_remove(self, args: argparse.Namespace) -> None:
+        job = manager().remove(args.id)
+        print(f"job {job.id} removed")
+
+    def _do_log(self, args: argparse.Namespace) -> None:
+        print(manager().get(args.id).log(args.n))
+
+    # starting work
+    def _resolve_model(self, ref: str) -> Any:
+        ns = self.shell.user_ns if self.shell is not None else {}
+        if ref.startswith("job:"):
+            return manager().get(int(ref[4:]))
+        if ref in ns:
+            return ns[ref]
+        if ref.endswith(".keras"):
+            return ref
+        names = sorted(k for k, v in ns.items() if type(v).__name__ in ("Sequential", "Functional", "Model"))
+        raise ValueError(f"no model named {ref!r} in the notebook; models here: {', '.join(names) or 'none'}"
+                         " (or give a .keras path or job:ID)")
+
+    def _do_train(self, args: argparse.Namespace) -> Any:
+        import cnnlive as cl
+
+        data = cl.data.load(args.data)
+        if args.model == "simple":
+            model = cl.models.simple_cnn(input_shape=data.input_shape, classes=data.num_classes)
+        elif args.model in ("resnet", "resnet-cifar"):
+            model = cl.models.resnet_v2(input_shape=data.input_shape, classes=data.num_classes,
+                                        stacks=cl.models.RESNET_PRESETS["cifar-tiny"])
+        else:
+            model = self._resolve_model(args.model)
+        if self.shell is not None and args.var:
+            self.shell.user_ns[args.var] = model
+        schedule = None if args.schedule == "none" else args.schedule
+        job = cl.train(model, data, epochs=args.epochs, batch_size=args.batch_size,
+                       optimizer=args.optimizer, learning_rate=args.lr, lr_schedule=schedule,
+                       name=args.name, plot=args.plot)
+        print(f"started job {job.id} ({job.name}); the model is in the variable {args.var!r}")
+        return job
+
+    def _do_oip(self, args: argparse.Namespace) -> Any:
+        import cnnlive as cl
+
+        waves = tuple(float(w) for w in args.wavelengths.split(",") if w.strip())
+        job = cl.oip(self._resolve_model(args.model), layer=args.layer, maps=args.maps, steps=args.steps,
+                     wavelengths=waves, seed=args.seed, name=args.name, plot=args.plot)
+        print(f"started job {job.id} ({job.name})")
+        return job
+
+    def _do_dream(self, args: argparse.Namespace) -> Any:
+        import cnnlive as cl
+
+        job = cl.dream(self._resolve_model(args.model), image=args.image, layer=args.layer, maps=args.maps,
+                       iterations=args.iterations, levels=args.levels, size=args.size, name=args.name,
+                       plot=args.plot)
+        print(f"started job {job.id} ({job.name})")
+        return job

@@ -1,0 +1,154 @@
+"""The kernel end of the side panel: the 'cnnlive' comm target.
+
+Every message from the panel is validated against the protocol; only the
+known actions on known job ids are carried out, and anything else gets an
+error reply and changes nothing. Nothing from a message is evaluated or used
+as a path.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from .._version import __version__
+from ..jobs import JobManager, JobRunningError, UnknownJobError
+from ..protocol import PROTOCOL_VERSION, ProtocolError, validate
+from ..views.panel_transport import PanelTransport
+
+TARGET = "cnnlive"
+
+
+def kernel_has_subshells() -> bool:
+    """ipykernel 7 runs comm handlers on subshell threads (so a Stop click is
+    handled while a cell runs); older kernels queue it behind the cell."""
+    try:
+        import ipykernel
+
+        return int(ipykernel.__version__.split(".")[0]) >= 7
+    except Exception:  # noqa: BLE001
+        return False
+
+
+class PanelBridge:
+    """Keeps the open panel comms and answers their requests."""
+
+    def __init__(self, manager: JobManager, rate_hz: float = 10.0) -> None:
+        self.manager = manager
+        self._comms: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.transport = PanelTransport(manager, self.broadcast, rate_hz=rate_hz)
+        self._registered = False
+
+    # -- comm plumbing -----------------------------------------------------
+    def hello(self) -> dict[str, Any]:
+        return {"type": "hello", "protocol": PROTOCOL_VERSION, "version": __version__,
+                "pid": os.getpid(), "subshells": kernel_has_subshells()}
+
+    def register(self) -> None:
+        """Register the comm target (panel-initiated connections)."""
+        from comm import get_comm_manager
+
+        get_comm_manager().register_target(TARGET, self._on_open)
+        self._registered = True
+        self.transport.start()
+
+    def announce(self) -> None:
+        """Open a comm from the kernel so an already open panel connects now."""
+        from comm import create_comm
+
+        try:
+            comm = create_comm(target_name=TARGET, data=self.hello())
+        except Exception:  # noqa: BLE001 - no frontend (plain IPython)
+            return
+        self._adopt(comm)
+
+    def _on_open(self, comm: Any, open_msg: dict) -> None:
+        data = open_msg.get("content", {}).get("data", {})
+        self._adopt(comm)
+        try:
+            validate(data)
+        except ProtocolError as exc:
+            comm.send(self._reply(None, False, str(exc)))
+            return
+        comm.send(self.hello())
+
+    def _adopt(self, comm: Any) -> None:
+        with self._lock:
+            self._comms[comm.comm_id] = comm
+        comm.on_msg(lambda msg, c=comm: self._on_msg(c, msg))
+        comm.on_close(lambda msg, c=comm: self._forget(c))
+        comm.send(self.transport.snapshot())
+
+    def _forget(self, comm: Any) -> None:
+        with self._lock:
+            self._comms.pop(comm.comm_id, None)
+
+    def broadcast(self, msg: dict, buffers: list) -> None:
+        with self._lock:
+            comms = list(self._comms.values())
+        for comm in comms:
+            try:
+                comm.send(msg, buffers=buffers or None)
+            except Exception:  # noqa: BLE001 - a closed comm must not stop others
+                self._forget(comm)
+
+    def _on_msg(self, comm: Any, msg: dict) -> None:
+        data = msg.get("content", {}).get("data")
+        reply = self.handle(data)
+        if reply.get("type") == "snapshot":
+            comm.send(reply)
+            return
+        comm.send(reply)
+
+    def close(self) -> None:
+        self.transport.close()
+        with self._lock:
+            comms, self._comms = list(self._comms.values()), {}
+        for comm in comms:
+            try:
+                comm.close()
+            except Exception:  # noqa: BLE001
+                pass
+        if self._registered:
+            try:
+                from comm import get_comm_manager
+
+                get_comm_manager().unregister_target(TARGET, self._on_open)
+            except Exception:  # noqa: BLE001
+                pass
+            self._registered = False
+
+    # -- requests ----------------------------------------------------------------
+    @staticmethod
+    def _reply(request_id: Any, ok: bool, message: str) -> dict[str, Any]:
+        rid = request_id if isinstance(request_id, str) and len(request_id) <= 64 else None
+        return {"type": "reply", "request_id": rid, "ok": ok, "message": message}
+
+    def handle(self, data: Any) -> dict[str, Any]:
+        """Answer one panel message; never raises."""
+        rid = data.get("request_id") if isinstance(data, dict) else None
+        try:
+            validate(data)
+        except ProtocolError as exc:
+            return self._reply(rid, False, str(exc))
+        if data["type"] == "hello":
+            if data["protocol"] != PROTOCOL_VERSION:
+                return self._reply(None, False, f"protocol mismatch: panel speaks {data['protocol']}, "
+                                                f"kernel speaks {PROTOCOL_VERSION}")
+            return self.hello()
+        action = data["action"]
+        if action == "snapshot":
+            return self.transport.snapshot()
+        try:
+            job = self.manager.get(data["job_id"])
+            if action == "remove":
+                self.manager.remove(job)
+                message = f"job {job.id} removed"
+            else:
+                message = getattr(job, action)()
+        except (UnknownJobError, JobRunningError) as exc:
+            return self._reply(rid, False, str(exc))
+        self.transport._wake.set()
+        return self._reply(rid, True, message)
