@@ -169,3 +169,29 @@ export function makeRequest(action: Action, jobId?: number): Request {
 export function makeHello(): PanelHello {
   return { type: 'hello', protocol: PROTOCOL_VERSION };
 }
+
+/** True when `v` is a valid panel-to-kernel message (used by tests and
+ *  before sending). */
+export function isPanelMessage(v: unknown): boolean {
+  if (!isObj(v)) {
+    return false;
+  }
+  if (v.type === 'hello') {
+    return onlyKeys(v, ['type', 'protocol']) && isInt(v.protocol);
+  }
+  if (v.type !== 'request') {
+    return false;
+  }
+  if (
+    !onlyKeys(v, ['type', 'request_id', 'action'], ['job_id']) ||
+    !isStr(v.request_id) ||
+    v.request_id.length > 64 ||
+    !ACTIONS.includes(v.action as Action)
+  ) {
+    return false;
+  }
+  if (v.job_id !== undefined && !(isInt(v.job_id) && v.job_id >= 1)) {
+    return false;
+  }
+  return v.action === 'snapshot' || v.job_id !== undefined;
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# cnnlive's one entry point. Each command first sets everything up
+# (idempotent): Debian chromium and Fashion-MNIST via apt-get, a .venv with
+# cnnlive installed editable (which builds the TypeScript extension with npm).
+#
+#   ./run.sh demo    set up, then JupyterLab on examples/quickstart.ipynb
+#   ./run.sh test    set up, then every test (jest, pytest incl. browser + notebooks)
+#   ./run.sh bench   set up, then the benchmarks (prints ratios)
+#   ./run.sh setup   only set up
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=.venv/bin/python
+
+say() { printf '\033[1m[cnnlive]\033[0m %s\n' "$*"; }
+
+setup_system() {
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
+  if [ ${#missing[@]} -gt 0 ]; then
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    say "apt-get install ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+setup_python() {
+  command -v node >/dev/null || { echo "Node.js 20+ is needed to build the extension" >&2; exit 1; }
+  if [ ! -x "$PY" ]; then
+    say "creating .venv"
+    python3 -m venv .venv
+    "$PY" -m pip install -q --upgrade pip
+  fi
+  local stamp
+  stamp=$(cat pyproject.toml package.json package-lock.json tsconfig.json src/*.ts style/* \
+          python/cnnlive/protocol/schema.json | sha256sum | cut -c1-16)
+  if [ "$(cat .venv/.cnnlive-stamp 2>/dev/null)" != "$stamp" ] || [ ! -d node_modules ]; then
+    say "npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+    say "pip install -e .[test] (builds the JupyterLab extension)"
+    "$PY" -m pip install -q -e ".[test]"
+    echo "$stamp" > .venv/.cnnlive-stamp
+  fi
+}
+
+setup() { setup_system; setup_python; }
+
+case "${1:-}" in
+  setup) setup ;;
+  demo)
+    setup
+    root=(); [ "$(id -u)" = 0 ] && root=(--allow-root)
+    exec .venv/bin/jupyter lab "${root[@]}" examples/quickstart.ipynb ;;
+  test)
+    setup
+    say "protocol types fresh?"
+    "$PY" scripts/gen_protocol_types.py --check
+    say "jest"
+    npx jest --ci
+    say "pytest (unit, engines, browser, notebooks)"
+    "$PY" -m pytest tests --ignore=tests/benchmarks -p no:cacheprovider -ra "${@:2}" ;;
+  bench)
+    setup
+    "$PY" -m pip install -q -e ".[test,bench]"
+    "$PY" tests/benchmarks/run_all.py "${@:2}" ;;
+  *) sed -n '2,10p' "$0"; exit 2 ;;
+esac

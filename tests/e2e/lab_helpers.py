@@ -1,0 +1,45 @@
+"""Small helpers to drive a JupyterLab notebook page."""
+
+from __future__ import annotations
+
+import time
+
+
+def open_notebook(page, lab: dict, name: str) -> None:
+    page.goto(f"{lab['url']}/lab/tree/{name}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
+    wait_idle(page)
+
+
+def wait_idle(page, timeout: float = 120) -> None:
+    """Wait until the notebook's kernel reports idle in the toolbar."""
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout * 1000)
+
+
+def run_cell(page, index: int, wait: bool = True, timeout: float = 180) -> None:
+    """Select cell ``index`` and run it (Shift+Enter)."""
+    cell = page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell").nth(index)
+    cell.locator(".jp-InputArea-prompt").click()
+    page.keyboard.press("Shift+Enter")
+    if wait:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            prompt = cell.locator(".jp-InputArea-prompt").inner_text()
+            if prompt.strip() not in ("[*]:", "[ ]:", ""):
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"cell {index} did not finish in {timeout}s")
+
+
+def cell_output(page, index: int) -> str:
+    cell = page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell").nth(index)
+    return cell.locator(".jp-OutputArea").inner_text()
+
+
+def open_panel(page) -> None:
+    """Open the CNN Live side panel through its sidebar tab."""
+    tab = page.locator(".jp-SideBar li[data-id='cnnlive-panel']")
+    tab.wait_for(timeout=30_000)
+    if "lm-mod-current" not in (tab.get_attribute("class") or ""):
+        tab.click()
+    page.wait_for_selector("#cnnlive-panel .jp-cnnlive-status", state="visible", timeout=30_000)

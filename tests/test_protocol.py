@@ -1,0 +1,122 @@
+"""The Python side of the panel protocol, checked against the same golden
+fixtures as the TypeScript guards."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnnlive import jobs
+from cnnlive.protocol import ProtocolError, schema, validate
+from cnnlive.surfaces.panel_bridge import PanelBridge
+from cnnlive.views.panel_transport import PanelTransport, card
+
+ROOT = Path(__file__).resolve().parents[1]
+FIX = ROOT / "tests" / "protocol_fixtures"
+
+
+def _fixtures(side, kind):
+    return sorted((FIX / side / kind).glob("*.json"))
+
+
+@pytest.mark.parametrize("path", _fixtures("kernel", "valid") + _fixtures("panel", "valid"), ids=lambda p: p.stem)
+def test_valid_fixtures(path):
+    kind = "KernelMessage" if "kernel" in path.parts else "PanelMessage"
+    validate(json.loads(path.read_text()), kind)
+
+
+@pytest.mark.parametrize("path", _fixtures("kernel", "invalid") + _fixtures("panel", "invalid"), ids=lambda p: p.stem)
+def test_invalid_fixtures(path):
+    kind = "KernelMessage" if "kernel" in path.parts else "PanelMessage"
+    with pytest.raises(ProtocolError):
+        validate(json.loads(path.read_text()), kind)
+
+
+def test_generated_typescript_types_are_fresh():
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_protocol_types.py"), "--check"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout
+
+
+async def _busy(ctx):
+    import asyncio
+
+    ctx.publish("metrics", {"loss": 1.0})
+    ctx.publish("images", [[0.0, 1.0], [1.0, 0.0]])
+    while not await ctx.checkpoint():
+        await asyncio.sleep(0.01)
+
+
+def test_kernel_messages_follow_the_schema():
+    mgr = jobs.JobManager()
+    job = mgr.start(_busy)
+    sent = []
+    t = PanelTransport(mgr, lambda m, b: sent.append((m, b)))
+    import time
+
+    time.sleep(0.1)
+    t.pump()
+    validate(PanelBridge(mgr).hello(), "KernelMessage")
+    validate(t.snapshot(), "KernelMessage")
+    job.stop(), job.wait(5)
+    t.pump(now=time.monotonic() + 1)
+    for msg, buffers in sent:
+        validate(msg, "KernelMessage")
+        if "image" in msg:
+            assert buffers[msg["image"]["buffer"]][:4] == b"\x89PNG"
+    assert any("image" in m for m, _ in sent)
+    assert any(m.get("job", {}).get("state") == "stopped" for m, _ in sent)
+
+
+def test_bridge_rejects_malformed_and_unknown_requests_without_change():
+    mgr = jobs.JobManager()
+    job = mgr.start(_busy)
+    bridge = PanelBridge(mgr)
+    for bad in (None, "stop 1", {"type": "request", "action": "exec", "request_id": "r", "job_id": job.id},
+                {"type": "request", "request_id": "r", "action": "stop", "job_id": job.id, "code": "1"},
+                {"type": "request", "request_id": "r", "action": "stop"}):
+        reply = bridge.handle(bad)
+        assert reply["type"] == "reply" and reply["ok"] is False
+        validate(reply, "KernelMessage")
+    reply = bridge.handle({"type": "request", "request_id": "r9", "action": "stop", "job_id": 4242})
+    assert reply["ok"] is False and "known ids" in reply["message"] and reply["request_id"] == "r9"
+    reply = bridge.handle({"type": "request", "request_id": "r1", "action": "remove", "job_id": job.id})
+    assert reply["ok"] is False and "stop or cancel" in reply["message"]
+    assert job.state.value == "running"
+    reply = bridge.handle({"type": "request", "request_id": "r2", "action": "stop", "job_id": job.id})
+    assert reply["ok"] is True
+    assert job.wait(5).value == "stopped"
+    assert bridge.handle({"type": "request", "request_id": "r3", "action": "remove", "job_id": job.id})["ok"]
+    assert mgr.list() == []
+    assert bridge.handle({"type": "hello", "protocol": 2})["ok"] is False
+
+
+def test_flood_is_rate_capped_and_last_value_arrives():
+    """50,000 metric events: the transport sends at most ~10 updates/s/job."""
+    import asyncio
+    import time
+
+    async def flood(ctx):
+        for i in range(50_000):
+            ctx.publish("metrics", {"loss": float(i), "step": i})
+            if i % 500 == 0:
+                await asyncio.sleep(0)
+        return "done"
+
+    mgr = jobs.JobManager()
+    sent = []
+    t = PanelTransport(mgr, lambda m, b: sent.append(m), rate_hz=10, tick=0.01)
+    t.start()
+    t0 = time.monotonic()
+    job = mgr.start(flood)
+    job.wait(60)
+    time.sleep(0.3)
+    t.close()
+    elapsed = time.monotonic() - t0
+    updates = [m for m in sent if m["type"] == "job"]
+    assert len(updates) <= 10 * elapsed + 3, (len(updates), elapsed)
+    assert updates[-1]["job"]["state"] == "completed"
+    assert updates[-1]["job"]["metrics"]["loss"] == 49_999.0
+    assert len(updates[-1]["job"]["sparkline"]) <= 100
