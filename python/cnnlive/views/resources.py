@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import Any
 
-GpuProbe = Callable[[], "list[dict[str, Any]]"]
-_gpu_probes: list[GpuProbe] = []
-
-
-def register_gpu_probe(probe: GpuProbe) -> None:
-    """Engines register a probe that lists GPUs as dicts with name, used_mb,
-    total_mb; views stay free of TensorFlow."""
-    if probe not in _gpu_probes:
-        _gpu_probes.append(probe)
+from ..events.gpu import gpu_memory
 
 
 class ResourceMeter:
@@ -36,10 +28,5 @@ class ResourceMeter:
                 rss = self._proc.memory_info().rss / 2**20
             except Exception:  # noqa: BLE001
                 pass
-        gpus: list[dict[str, Any]] = []
-        for probe in list(_gpu_probes):
-            try:
-                gpus.extend(probe())
-            except Exception:  # noqa: BLE001
-                continue
+        gpus = gpu_memory()
         return {"cpu_percent": round(cpu, 1), "rss_mb": round(rss, 1), "gpus": gpus}

@@ -1,0 +1,33 @@
+"""Numpy image helpers shared by data, OIP and dream (no TensorFlow)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+GRAY_WEIGHTS = (0.299, 0.587, 0.114)  # the seeds' colour-to-gray weights
+
+
+def standardize(images: np.ndarray) -> np.ndarray:
+    """Per-image standardization like ``tf.image.per_image_standardization``:
+    (x - mean) / max(std, 1/sqrt(N)) over each image's pixels and channels."""
+    x = np.asarray(images, dtype=np.float32)
+    axes = tuple(range(1, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    std = x.std(axis=axes, keepdims=True)
+    n = np.prod([x.shape[a] for a in axes])
+    return ((x - mean) / np.maximum(std, 1.0 / np.sqrt(n))).astype(np.float32)
+
+
+def to_gray(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) → (H, W) with the seeds' weights."""
+    rgb = np.asarray(rgb, dtype=np.float32)
+    return rgb[..., 0] * GRAY_WEIGHTS[0] + rgb[..., 1] * GRAY_WEIGHTS[1] + rgb[..., 2] * GRAY_WEIGHTS[2]
+
+
+def contrast(image: np.ndarray, factor: float = 1.1, spread: float = 0.85) -> np.ndarray:
+    """The seeds' contrast enhancement: scale, then clip symmetric at ``spread``
+    times the smaller of |min| and |max| of the standardized image."""
+    x = np.asarray(image, dtype=np.float32)
+    x = (x - x.mean()) / (x.std() or 1.0)
+    limit = min(abs(float(x.min())), abs(float(x.max()))) * spread or 1.0
+    return np.clip(factor * x, -limit, limit)

@@ -1,0 +1,353 @@
+"""OIP search: gradient ascent on the input so that chosen maps of a conv
+layer respond maximally. All maps of a request are optimized together in one
+compiled step; map ids are tensors, so no retrace per map."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from .backend import keras, tf
+from .models import spatial_layers
+from .noise import check_wavelengths, initial_noise
+
+OBJECTIVES = ("map", "node", "layer")
+
+
+@dataclass(frozen=True)
+class OIPSettings:
+    steps: int = 200
+    step_size: float = 0.01
+    smoothing: float = 0.5          # share of the blurred gradient (suppresses high frequencies)
+    tolerance: float = 2e-4         # relative change of the objective per step that counts as converged
+    snapshots: int = 6              # evolution frames kept
+    wavelengths: tuple[float, ...] = (14.0, 7.0, 3.0)
+    sweep: bool = False             # one image per wavelength instead of their superposition
+    seed: int | None = 1
+    objective: str = "map"
+    node: tuple[int, int] | None = None
+    chunk: int = 10                 # steps per compiled call
+    restarts: int = 8               # fresh noise for images whose map stays silent (zero gradient)
+
+
+def snapshot_model(model: "keras.Model") -> "keras.Model":
+    """A copy with the current weights, so analysis never races training."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _blur_kernel(channels: int) -> tf.Tensor:
+    k = np.array([1.0, 2.0, 1.0], np.float32)
+    k2 = np.outer(k, k) / 16.0
+    return tf.constant(np.repeat(k2[:, :, None, None], channels, axis=2))
+
+
+def _standardize(x: tf.Tensor) -> tf.Tensor:
+    return tf.image.per_image_standardization(x)
+
+
+class Ascent:
+    """Compiled batched gradient ascent towards one objective on one layer."""
+
+    def __init__(self, model: "keras.Model", layer: str, objective: str = "map",
+                 step_size: float = 0.01, smoothing: float = 0.5, tolerance: float = 2e-4) -> None:
+        target = model.get_layer(layer)
+        self.sub = keras.Model(model.inputs, target.output, name=f"to_{layer}")
+        self._conv = None  # a ReLU-like conv: ascend its pre-activation too, so silent maps get a gradient
+        if (isinstance(target, keras.layers.Conv2D) and type(target) is keras.layers.Conv2D
+                and target.data_format == "channels_last" and tuple(target.dilation_rate) == (1, 1)
+                and target.groups == 1 and target.activation is not keras.activations.linear):
+            self._conv = target
+            self.sub_in = keras.Model(model.inputs, target.input, name=f"into_{layer}")
+        self.objective, self.tolerance = objective, float(tolerance)
+        self.step_size, self.smoothing = float(step_size), float(smoothing)
+        channels = int(model.input_shape[-1])
+        self._kernel = _blur_kernel(channels)
+        spec = tf.TensorSpec((None,) + tuple(model.input_shape[1:]), tf.float32)
+        self._run = tf.function(self._steps, input_signature=[
+            spec, tf.TensorSpec((None,), tf.int32), tf.TensorSpec((None, 2), tf.int32),
+            tf.TensorSpec((None,), tf.bool), tf.TensorSpec((), tf.int32)], reduce_retracing=True)
+
+    def _reduce(self, act: tf.Tensor, maps: tf.Tensor, nodes: tf.Tensor) -> tf.Tensor:
+        if self.objective == "layer":
+            return tf.reduce_mean(act, axis=[1, 2, 3])
+        chosen = tf.gather(act, maps, axis=3, batch_dims=1)  # (B, H', W')
+        if self.objective == "node":
+            return tf.gather_nd(chosen, nodes, batch_dims=1)
+        return tf.reduce_mean(chosen, axis=[1, 2])
+
+    def _score(self, x: tf.Tensor, maps: tf.Tensor, nodes: tf.Tensor) -> tf.Tensor:
+        return self._reduce(self.sub(x, training=False), maps, nodes)
+
+    def _objective(self, x: tf.Tensor, maps: tf.Tensor, nodes: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """(score, what to ascend): a small share of the pre-activation keeps
+        a gradient where the activation is zero everywhere."""
+        if self._conv is None:
+            score = self._score(x, maps, nodes)
+            return score, score
+        c = self._conv
+        z = tf.nn.conv2d(self.sub_in(x, training=False), c.kernel, strides=list(c.strides),
+                         padding=c.padding.upper())
+        if c.use_bias:
+            z = z + c.bias
+        score = self._reduce(c.activation(z), maps, nodes)
+        return score, score + 0.01 * self._reduce(z, maps, nodes)
+
+    def _steps(self, x, maps, nodes, active, n):
+        scores = tf.TensorArray(tf.float32, size=n)
+        prev = self._score(x, maps, nodes)
+        for i in tf.range(n):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                score, ascend = self._objective(x, maps, nodes)
+                total = tf.reduce_sum(ascend)
+            g = tape.gradient(total, x)
+            g = g / (tf.sqrt(tf.reduce_mean(tf.square(g), axis=[1, 2, 3], keepdims=True)) + 1e-8)
+            blurred = tf.nn.depthwise_conv2d(g, self._kernel, [1, 1, 1, 1], "SAME")
+            g = (1.0 - self.smoothing) * g + self.smoothing * blurred
+            mask = tf.cast(active, tf.float32)[:, None, None, None]
+            x = _standardize(x + self.step_size * mask * g)
+            change = tf.abs(score - prev) / (tf.abs(prev) + 1e-6)
+            keep = tf.logical_or(change > self.tolerance, score <= 0.0)
+            active = tf.logical_and(active, tf.logical_or(keep, tf.equal(i, 0)))
+            prev = score
+            scores = scores.write(i, score)
+        return x, scores.stack(), active, self._score(x, maps, nodes)
+
+    def run(self, x: np.ndarray, maps: np.ndarray, nodes: np.ndarray, active: np.ndarray, n: int):
+        """``n`` steps; returns images, per-step scores (n, B), active mask, final scores."""
+        x, scores, active, final = self._run(tf.convert_to_tensor(x, tf.float32), tf.constant(maps, tf.int32),
+                                             tf.constant(nodes, tf.int32), tf.constant(active, tf.bool),
+                                             tf.constant(n, tf.int32))
+        return x.numpy(), scores.numpy(), active.numpy(), final.numpy()
+
+    def score(self, x: np.ndarray, maps: np.ndarray, nodes: np.ndarray | None = None) -> np.ndarray:
+        nodes = np.zeros((len(x), 2), np.int32) if nodes is None else nodes
+        return self._score(tf.convert_to_tensor(x, tf.float32), tf.constant(maps, tf.int32),
+                           tf.constant(nodes, tf.int32)).numpy()
+
+
+def check_layer(model: "keras.Model", layer: str) -> tuple[int, int, int]:
+    """Output (H, W, C) of a layer with maps; clear errors otherwise."""
+    if None in tuple(model.input_shape[1:]):
+        raise ValueError(f"the model has no fixed input shape ({model.input_shape}); build it with keras.Input(shape=...)")
+    valid = spatial_layers(model)
+    names = [l.name for l in model.layers]
+    if layer not in names:
+        raise ValueError(f"unknown layer {layer!r}; layers with maps: {', '.join(valid)}")
+    if layer not in valid:
+        kind = type(model.get_layer(layer)).__name__
+        raise ValueError(f"layer {layer!r} ({kind}) has no spatial maps; layers with maps: {', '.join(valid)}")
+    return tuple(int(d) for d in model.get_layer(layer).output.shape[1:])  # type: ignore[return-value]
+
+
+def check_maps(maps: int | Sequence[int] | str, n_maps: int, layer: str) -> list[int]:
+    if isinstance(maps, str):
+        if maps != "all":
+            raise ValueError(f"maps must be an int, a list of ints or 'all', got {maps!r}")
+        return list(range(n_maps))
+    ids = [maps] if isinstance(maps, (int, np.integer)) else list(maps)
+    if not ids:
+        raise ValueError("maps is empty")
+    for m in ids:
+        if not isinstance(m, (int, np.integer)) or not 0 <= m < n_maps:
+            raise ValueError(f"map {m!r} is out of range: layer {layer!r} has maps 0..{n_maps - 1}")
+    return [int(m) for m in ids]
+
+
+@dataclass
+class OIPSpec:
+    """A checked OIP request."""
+
+    model: Any
+    layer: str
+    maps: list[int]
+    settings: OIPSettings
+    layer_shape: tuple[int, int, int]
+    input_shape: tuple[int, int, int]
+    waves_per_image: list[tuple[float, ...]] = field(default_factory=list)
+
+    @property
+    def batch_maps(self) -> np.ndarray:
+        per = len(self.settings.wavelengths) if self.settings.sweep else 1
+        return np.repeat(np.array(self.maps, np.int32), per)
+
+
+def prepare(model: "keras.Model", layer: str, maps: int | Sequence[int] | str, settings: OIPSettings) -> OIPSpec:
+    """Check every argument against the model; raise ValueError naming valid choices."""
+    if settings.objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {settings.objective!r}; valid: {', '.join(OBJECTIVES)}")
+    if settings.steps <= 0:
+        raise ValueError(f"steps must be > 0, got {settings.steps}")
+    shape = check_layer(model, layer)
+    ids = check_maps(maps, shape[2], layer)
+    if settings.objective == "node":
+        if settings.node is None:
+            raise ValueError("objective 'node' needs node=(row, col)")
+        r, c = settings.node
+        if not (0 <= r < shape[0] and 0 <= c < shape[1]):
+            raise ValueError(f"node {settings.node} is outside the {shape[0]}x{shape[1]} maps of {layer!r}: "
+                             f"rows 0..{shape[0] - 1}, cols 0..{shape[1] - 1}")
+    inp = tuple(int(d) for d in model.input_shape[1:])
+    waves = check_wavelengths(settings.wavelengths, inp[0], inp[1])
+    per_image = [(w,) for w in waves] if settings.sweep else [waves]
+    return OIPSpec(model, layer, ids, settings, shape, inp,  # type: ignore[arg-type]
+                   [p for _ in ids for p in per_image])
+
+
+@dataclass
+class OIPResult:
+    """Best images per (map, noise) pair, their activations and provenance."""
+
+    images: np.ndarray              # (N, H, W, C), standardized
+    activations: np.ndarray         # (N,) best objective value
+    maps: list[int]                 # map of each image
+    wavelengths: list[tuple[float, ...]]
+    curves: np.ndarray              # (steps_done, N) objective per step
+    evolution: np.ndarray           # (S, N, H, W, C) snapshots
+    provenance: dict[str, Any]
+    steps_done: int = 0
+    converged: np.ndarray | None = None
+
+    def grid(self, contrast: bool = False) -> np.ndarray:
+        from .imaging import contrast as enhance
+
+        imgs = self.images[..., 0] if self.images.shape[-1] == 1 else self.images
+        if contrast:
+            imgs = np.stack([enhance(i) for i in imgs])
+        n = len(imgs)
+        cols = int(np.ceil(np.sqrt(n)))
+        rows = int(np.ceil(n / cols))
+        h, w = imgs.shape[1:3]
+        out = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1) + imgs.shape[3:], float(np.min(imgs)), np.float32)
+        for i, img in enumerate(imgs):
+            r, c = divmod(i, cols)
+            out[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = img
+        return out
+
+    def save_png(self, path: str, contrast: bool = False) -> str:
+        from PIL import Image
+
+        Image.fromarray(_to_uint8(self.grid(contrast))).save(path)
+        return path
+
+    def save_gif(self, path: str, ms_per_frame: int = 300) -> str:
+        from PIL import Image
+
+        frames = []
+        for snap in self.evolution:
+            res = OIPResult(snap, self.activations, self.maps, self.wavelengths, self.curves, self.evolution,
+                            self.provenance)
+            frames.append(Image.fromarray(_to_uint8(res.grid())))
+        frames[0].save(path, save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
+        return path
+
+
+def _to_uint8(a: np.ndarray) -> np.ndarray:
+    lo, hi = float(a.min()), float(a.max())
+    return ((a - lo) / ((hi - lo) or 1.0) * 255).astype(np.uint8)
+
+
+def _provenance(spec: OIPSpec, steps_done: int) -> dict[str, Any]:
+    return {"model": spec.model.name, "layer": spec.layer, "maps": spec.maps, "steps": steps_done,
+            "settings": asdict(spec.settings), "input_shape": spec.input_shape}
+
+
+def search(spec: OIPSpec, ctx: Any = None, x0: np.ndarray | None = None) -> OIPResult:
+    """Run the search synchronously (``ctx``: optional job context for
+    progress, live images and stop)."""
+    s = spec.settings
+    maps = spec.batch_maps
+    n = len(maps)
+    if x0 is None:
+        if s.sweep:
+            x0 = np.concatenate([initial_noise(1, spec.input_shape, w, None if s.seed is None else s.seed + i)
+                                 for i, w in enumerate(spec.waves_per_image)])
+        else:
+            x0 = initial_noise(n, spec.input_shape, s.wavelengths, s.seed)
+    node = s.node or (0, 0)
+    nodes = np.tile(np.array(node, np.int32), (n, 1))
+    ascent = Ascent(spec.model, spec.layer, s.objective, s.step_size, s.smoothing, s.tolerance)
+    x, active = x0.astype(np.float32), np.ones(n, bool)
+    best_x, best = x.copy(), ascent.score(x, maps, nodes)
+    restarts = np.zeros(n, int)
+    rng = np.random.default_rng(None if s.seed is None else s.seed + 10_000)
+    curves: list[np.ndarray] = []
+    snap_every = max(1, s.steps // max(1, s.snapshots))
+    evolution = [x.copy()]
+    done = 0
+    while done < s.steps and active.any():
+        k = min(s.chunk, s.steps - done)
+        x, scores, active, final = ascent.run(x, maps, nodes, active, k)
+        curves.append(scores)
+        done += k
+        better = final > best
+        best_x[better], best[better] = x[better], final[better]
+        silent = (best <= 0) & (restarts < s.restarts) & (done < s.steps)
+        if silent.any():  # the map does not react to this noise: try other length scales
+            for b in np.flatnonzero(silent):
+                waves = spec.waves_per_image[b]
+                pick = (waves[restarts[b] % len(waves)],) if restarts[b] % 2 == 0 else waves
+                x[b] = initial_noise(1, spec.input_shape, pick, int(rng.integers(1 << 30)))[0]
+            restarts[silent] += 1
+            active[silent] = True
+        if done // snap_every > (done - k) // snap_every:
+            evolution.append(x.copy())
+        if ctx is not None:
+            ctx.progress(done, s.steps)
+            ctx.publish("metrics", {"activation": float(np.mean(final)), "best": float(np.mean(best)),
+                                    "active": int(active.sum()), "step": done})
+            partial = OIPResult(best_x, best, list(maps), spec.waves_per_image, np.concatenate(curves),
+                                np.stack(evolution), _provenance(spec, done), done, ~active)
+            ctx.keep(partial)
+            ctx.publish("images", {"image": partial.grid(), "caption": f"{spec.layer} step {done}"})
+            if ctx.poll():
+                break
+    if len(evolution) == 1 or not np.array_equal(evolution[-1], x):
+        evolution.append(x.copy())
+    return OIPResult(best_x, best, [int(m) for m in maps], spec.waves_per_image,
+                     np.concatenate(curves) if curves else np.zeros((0, n), np.float32), np.stack(evolution),
+                     _provenance(spec, done), done, ~active)
+
+
+async def oip_work(ctx: Any, spec: OIPSpec) -> OIPResult:
+    """Job body: one search; stop keeps the best images so far, saved as PNG."""
+    await asyncio.sleep(0)
+    ctx.publish("log", f"OIP on {spec.layer}, maps {spec.maps[:8]}{'...' if len(spec.maps) > 8 else ''}, "
+                       f"{spec.settings.steps} steps\n")
+    result = search(spec, ctx)
+    if ctx.run_dir:
+        os.makedirs(ctx.run_dir, exist_ok=True)
+        result.provenance["png"] = result.save_png(os.path.join(ctx.run_dir, "oip.png"))
+        np.savez(os.path.join(ctx.run_dir, "oip.npz"), images=result.images, activations=result.activations,
+                 maps=np.array(result.maps))
+    return result
+
+
+async def oip_every_epoch_work(ctx: Any, training_job: Any, spec: OIPSpec) -> list[OIPResult]:
+    """Re-run the same search on a weight snapshot after each epoch of a
+    running training job, so the user can watch patterns form."""
+    results: list[OIPResult] = []
+    seen = -1
+    while True:
+        result = training_job.result
+        epochs = getattr(result, "epochs_done", 0)
+        if epochs != seen and getattr(result, "model", None) is not None:
+            seen = epochs
+            spec.model = snapshot_model(result.model)
+            r = search(spec, None)
+            r.provenance["epoch"] = epochs
+            results.append(r)
+            ctx.keep(results)
+            ctx.publish("images", {"image": r.grid(), "caption": f"{spec.layer} after epoch {epochs}"})
+            ctx.publish("metrics", {"activation": float(np.mean(r.activations)), "step": epochs})
+        if training_job.done and epochs == seen:
+            return results
+        if await ctx.checkpoint():
+            return results
+        await asyncio.sleep(0.2)

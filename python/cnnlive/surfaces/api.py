@@ -1,0 +1,151 @@
+"""``cnnlive.train / oip / dream``: check arguments at call time, then start
+a background job and return it at once."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+from ..jobs import Job, manager
+
+
+def _name(prefix: str, name: str | None) -> str:
+    return name or prefix
+
+
+def _maybe_plot(job: Job, plot: bool) -> Job:
+    if plot:
+        from ..views.live import show
+
+        show(job)
+    return job
+
+
+def _resolve_model(model: Any, snapshot: bool) -> Any:
+    """A Keras model from a model, a .keras path or a training Job.
+
+    Analysis jobs (OIP, dream) work on a weight snapshot so a training job on
+    the same model can go on without either corrupting the other.
+    """
+    from ..engines.backend import keras
+
+    if isinstance(model, Job):
+        result = model.result
+        if result is None or getattr(result, "model", None) is None:
+            raise ValueError(f"job {model.id} ({model.kind}) has no model yet; wait until it has started training")
+        model = result.model
+    elif isinstance(model, (str, os.PathLike)):
+        path = os.fspath(model)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"no such model file: {path}")
+        return keras.models.load_model(path, compile=False)
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a Keras model, a .keras path or a training Job, not {type(model).__name__}")
+    if snapshot:
+        from ..engines.oip import snapshot_model
+
+        return snapshot_model(model)
+    return model
+
+
+def train(model: Any, data: Any = "digits", epochs: int = 5, batch_size: int = 64, *,
+          optimizer: str | None = None, learning_rate: float = 1e-3, momentum: float | None = None,
+          lr_schedule: str | None = "power", decay_rate: float = 1e-3, validation: bool = True,
+          save: bool = True, initial_epoch: int | None = None, name: str | None = None,
+          run_dir: str | None = None, plot: bool = False) -> Job:
+    """Train ``model`` on ``data`` in the background; returns the Job at once.
+
+    ``data`` is a Dataset or anything :func:`cnnlive.data.load` takes. The
+    model is compiled with ``optimizer`` (default: keep its optimizer when
+    already compiled, else RMSprop with momentum 0.5 and the seeds' power
+    decay). Stop saves ``model.keras`` and ``history.json`` to the run folder;
+    cancel keeps the model in memory only. ``job.result`` is a TrainingResult.
+    """
+    from ..engines import data as data_mod
+    from ..engines.backend import keras
+    from ..engines.training import check_compatible, make_optimizer, train_work
+
+    if not isinstance(epochs, int) or epochs <= 0:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if isinstance(model, (str, os.PathLike)):
+        model = _resolve_model(model, snapshot=False)
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a Keras model or a .keras path, not {type(model).__name__}")
+    ds = data if isinstance(data, data_mod.Dataset) else data_mod.load(data)
+    check_compatible(model, ds)
+    if optimizer is not None or getattr(model, "optimizer", None) is None or not model.compiled:
+        opt = make_optimizer(optimizer or "rmsprop", learning_rate, momentum, lr_schedule, decay_rate=decay_rate)
+        model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+    start_epoch = getattr(model, "_cnnlive_epoch", 0) if initial_epoch is None else initial_epoch
+    job = manager().start(train_work, model, ds, epochs, batch_size, start_epoch, validation, save,
+                          name=_name(f"train-{model.name}", name), kind="train", run_dir=run_dir)
+    return _maybe_plot(job, plot)
+
+
+def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0, steps: int = 200, *,
+        objective: str = "map", node: tuple[int, int] | None = None,
+        wavelengths: Sequence[float] = (14, 7, 3), step_size: float = 0.01, smoothing: float = 0.5,
+        tolerance: float = 2e-4, snapshots: int = 6, seed: int | None = 1, every: str | None = None,
+        name: str | None = None, run_dir: str | None = None, plot: bool = False) -> Job:
+    """Search the input patterns (OIPs) that maximally activate ``maps`` of
+    ``layer`` (an int, a list or "all"), by gradient ascent from noise with the
+    given ``wavelengths`` (pixels). ``objective`` is "map" (mean activation),
+    "node" (one ``node=(row, col)`` of each map) or "layer" (all maps).
+    ``model`` may be a Keras model, a .keras path or a training Job; with
+    ``every="epoch"`` and a running training job, the search re-runs after
+    each epoch. ``job.result`` is an OIPResult."""
+    from ..engines.oip import OIPSettings, oip_every_epoch_work, oip_work, prepare
+
+    settings = OIPSettings(steps=steps, step_size=step_size, smoothing=smoothing, tolerance=tolerance,
+                           snapshots=snapshots, wavelengths=tuple(wavelengths), seed=seed,
+                           objective=objective, node=node)
+    if every not in (None, "epoch"):
+        raise ValueError(f"every must be None or 'epoch', got {every!r}")
+    if every == "epoch":
+        if not isinstance(model, Job) or model.kind != "train":
+            raise ValueError("every='epoch' needs a training Job as model")
+        source = model
+        spec = prepare(_wait_model(model), layer, maps, settings)
+        job = manager().start(oip_every_epoch_work, source, spec, name=_name(f"oip-{layer}-epochs", name),
+                              kind="oip", run_dir=run_dir)
+        return _maybe_plot(job, plot)
+    spec = prepare(_resolve_model(model, snapshot=True), layer, maps, settings)
+    job = manager().start(oip_work, spec, name=_name(f"oip-{layer}", name), kind="oip", run_dir=run_dir)
+    return _maybe_plot(job, plot)
+
+
+def _wait_model(job: Job) -> Any:
+    import time
+
+    deadline = time.time() + 30
+    while (job.result is None or getattr(job.result, "model", None) is None) and time.time() < deadline:
+        time.sleep(0.05)
+    return _resolve_model(job, snapshot=True)
+
+
+def dream(model: Any, image: Any = None, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 56,
+          iterations: int = 4, *, steps: int = 30, levels: int = 1, size: int = 560,
+          tile_maps: Sequence[int] | None = None, step_size: float = 0.01, seed: int | None = 1,
+          name: str | None = None, run_dir: str | None = None, plot: bool = False) -> Job:
+    """Carve the patterns of ``maps`` of ``layer`` into a photo (default: the
+    flower scikit-learn ships): ``iterations`` rounds of ``steps`` OIP steps
+    on the down-scaled full image, then on tiles (``levels`` of quadrant
+    subdivision). ``job.result`` is a DreamResult."""
+    from ..engines.dream import DreamSettings, dream_work, prepare_dream
+
+    settings = DreamSettings(iterations=iterations, steps=steps, levels=levels, size=size, step_size=step_size,
+                             seed=seed, tile_maps=None if tile_maps is None else tuple(tile_maps))
+    spec = prepare_dream(_resolve_model(model, snapshot=True), image, layer, maps, settings)
+    job = manager().start(dream_work, spec, name=_name(f"dream-{layer}", name), kind="dream", run_dir=run_dir)
+    return _maybe_plot(job, plot)
+
+
+def activation_grid(model: Any, image: Any, layer: str = "Conv2D_1", **kwargs: Any) -> Any:
+    """Figure with the activation maps of ``layer`` for one input image."""
+    from ..engines.activations import layer_activations
+    from ..views.grids import activation_figure
+
+    acts = layer_activations(_resolve_model(model, snapshot=False), image, layer)
+    return activation_figure(acts, title=f"{layer}: {acts.shape[-1]} maps", **kwargs)
