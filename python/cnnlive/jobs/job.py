@@ -226,6 +226,18 @@ class Job:
         """The job's captured output (``print`` inside the job and its log)."""
         return "\n".join(self.channels.log_lines(last))
 
+    def plot(self, fps: float | None = None) -> Any:
+        """Show the job's live figure (a dashboard for training, images else)."""
+        from importlib import import_module
+
+        return import_module("cnnlive.views.live").show(self, fps)
+
+    def save_plots(self, folder: str) -> list[str]:
+        """Write the job's figures as PNG files into ``folder``."""
+        from importlib import import_module
+
+        return import_module("cnnlive.views.live").save_plots(self, folder)
+
     def add_done_callback(self, fn: Callable[["Job"], None]) -> None:
         with self._state_lock:
             if self._state not in FINISHED:
