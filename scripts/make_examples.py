@@ -1,0 +1,109 @@
+"""Write the example notebooks in examples/ (run after editing this file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat as nbf
+
+OUT = Path(__file__).resolve().parents[1] / "examples"
+SETUP = ("%matplotlib widget\n%load_ext cnnlive\nimport os\nimport cnnlive as cl\n"
+         "SMALL = os.environ.get('CNNLIVE_SMALL') == '1'  # CI runs the notebooks with small settings")
+
+
+def nb(name: str, cells: list[tuple[str, str]]) -> None:
+    book = nbf.v4.new_notebook()
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    book.cells = [nbf.v4.new_markdown_cell(src) if kind == "md" else nbf.v4.new_code_cell(src)
+                  for kind, src in cells]
+    nbf.write(book, OUT / name)
+
+
+nb("quickstart.ipynb", [
+    ("md", "# cnnlive quickstart\n\nTrains the seeds' simple CNN on the bundled handwritten digits **in the "
+           "background**, with a live dashboard and the *CNN Live* side panel (right sidebar). You keep working "
+           "in other cells, stop the run gracefully, and reload the saved model.\n\n"
+           "Takes about 1 minute on a laptop CPU."),
+    ("code", SETUP),
+    ("code", "data = cl.data.load('digits')\nmodel = cl.models.simple_cnn()\ndata"),
+    ("md", "Start training. The cell returns at once; the dashboard updates live (5 frames/s at most)."),
+    ("code", "job = cl.train(model, data, epochs=3 if SMALL else 30, batch_size=32, plot=True)\njob"),
+    ("md", "The notebook stays usable while the job runs:"),
+    ("code", "sum(i * i for i in range(10**6))"),
+    ("code", "%cnnlive jobs"),
+    ("md", "Stop gracefully: training ends after the current batch and the model and history are saved. "
+           "(The *Stop* button in the side panel or `%cnnlive stop ID` do the same.)"),
+    ("code", "import time\ntime.sleep(2 if SMALL else 10)\nprint(job.stop())\njob.wait()\njob.result"),
+    ("code", "import keras\nreloaded = keras.models.load_model(job.result.path)\n"
+             "loss, acc = reloaded.evaluate(data.x_test, data.y_test, verbose=0)\n"
+             "print(f'reloaded model: test accuracy {acc:.3f} after {job.result.epochs_done} epochs')"),
+    ("md", "What the first conv layer sees in one test digit:"),
+    ("code", "cl.activation_grid(model, data.x_test[0], layer='Conv2D_1', cmap='viridis');"),
+    ("code", "job.log(5)"),
+])
+
+nb("oip.ipynb", [
+    ("md", "# OIP: patterns that maps of Conv2D_3 react to\n\nGradient ascent on the input from noise with "
+           "chosen length scales (wavelengths in pixels), all maps in one compiled batch; a wavelength sweep; "
+           "patterns forming while a model trains.\n\nTakes about 2 minutes on a laptop CPU."),
+    ("code", SETUP),
+    ("code", "data = cl.data.load('digits')\nmodel = cl.models.simple_cnn()\n"
+             "cl.train(model, data, epochs=4, save=False).wait()"),
+    ("code", "job = cl.oip(model, layer='Conv2D_3', maps=list(range(16)), steps=60 if SMALL else 300, "
+             "wavelengths=(14, 7, 3), plot=True)\njob.wait()\nres = job.result\n"
+             "print(res.provenance['maps'], res.activations.round(2))"),
+    ("code", "import matplotlib.pyplot as plt\nfrom cnnlive.views.grids import pair_figure\n"
+             "pair_figure(res.grid(), res.grid(contrast=True), 'Conv2D_3 maps 0-15');"),
+    ("md", "The same map from noise of different length scales:"),
+    ("code", "sweep = cl.oip(model, layer='Conv2D_3', maps=5, steps=60 if SMALL else 300, "
+             "wavelengths=(24, 14, 7, 3))\nsweep.wait()\n"
+             "from cnnlive.engines.oip import OIPSettings, prepare, search\n"
+             "r = search(prepare(model, 'Conv2D_3', 5, OIPSettings(steps=60, wavelengths=(24, 14, 7, 3), sweep=True)))\n"
+             "pair_figure(r.grid(), r.grid(contrast=True), 'map 5, wavelengths 24/14/7/3');"),
+    ("md", "Patterns forming during training: the OIP job re-runs after every epoch."),
+    ("code", "fresh = cl.models.simple_cnn()\ntrain = cl.train(fresh, data, epochs=2 if SMALL else 6, save=False)\n"
+             "watch = cl.oip(train, layer='Conv2D_3', maps=[1, 2, 3, 4], steps=40, every='epoch', plot=True)\n"
+             "train.wait(); watch.wait()\n[r.provenance['epoch'] for r in watch.result]"),
+])
+
+nb("dream.ipynb", [
+    ("md", "# Deep dream of the flower\n\nA CNN that only sees 28x28 digits carves the pattern of map 56 of "
+           "Conv2D_3 into scikit-learn's flower photo: on the full image and on quadrant tiles.\n\n"
+           "Takes about 1 minute on a laptop CPU."),
+    ("code", SETUP),
+    ("code", "data = cl.data.load('digits')\nmodel = cl.models.simple_cnn()\n"
+             "cl.train(model, data, epochs=4, save=False).wait()"),
+    ("code", "job = cl.dream(model, layer='Conv2D_3', maps=56, iterations=2 if SMALL else 4, levels=1 if SMALL else 2,"
+             " size=224 if SMALL else 560, plot=True)\njob.wait()\nres = job.result\nres.provenance['png']"),
+    ("code", "from cnnlive.views.grids import pair_figure\npair_figure(res.image, res.contrast(), 'dream');"),
+])
+
+nb("resnet.ipynb", [
+    ("md", "# A small ResNet V2 on Fashion-MNIST\n\nBottleneck units with full pre-activation. Data: Debian's "
+           "`dataset-fashion-mnist` IDX files (or Keras' cache).\n\nTakes about 5 minutes on a laptop CPU "
+           "(30 s with the small settings)."),
+    ("code", SETUP),
+    ("code", "data = cl.data.load('fashion_mnist', limit=2000 if SMALL else 20000)\n"
+             "model = cl.models.resnet_v2(input_shape=data.input_shape, classes=data.num_classes, stacks='cifar-tiny')\n"
+             "print(data, model.count_params(), 'parameters')"),
+    ("code", "job = cl.train(model, data, epochs=1 if SMALL else 5, batch_size=64, optimizer='adam', "
+             "lr_schedule=None, plot=True)\njob.wait()\njob.result"),
+    ("code", "[l for l in cl.models.spatial_layers(model) if l.endswith('_add')]"),
+])
+
+nb("custom_jobs.ipynb", [
+    ("md", "# Your own background jobs: the seeds' sprinter\n\nAny `async def f(ctx, ...)` runs as a job "
+           "with its own asyncio loop in a background thread. Three ways to end it: `stop()` (stop event, "
+           "graceful), `cancel()` (task cancel), `halt()` (stop the loop).\n\nTakes a few seconds."),
+    ("code", "%load_ext cnnlive\nimport asyncio, time\nimport cnnlive as cl"),
+    ("code", "async def sprinter(ctx, laps=400):\n    for i in range(laps):\n        if i % 20 == 0:\n"
+             "            print('sprinter', i)\n        ctx.progress(i + 1, laps)\n        ctx.keep(i)\n"
+             "        if await ctx.checkpoint():\n            return f'stopped after {i} laps'\n"
+             "        await asyncio.sleep(0.01)\n    return 'finished'"),
+    ("code", "a = cl.jobs.start(sprinter, name='stop me')\nb = cl.jobs.start(sprinter, name='cancel me')\n"
+             "c = cl.jobs.start(sprinter, name='halt me')\ntime.sleep(0.5)\n"
+             "a.stop(); b.cancel(); c.halt()\n[(j.name, j.wait(5).value, j.result) for j in (a, b, c)]"),
+    ("code", "cl.jobs.status()"),
+    ("code", "print(a.log(3))"),
+])
+print("wrote", sorted(p.name for p in OUT.glob("*.ipynb")))
