@@ -1,0 +1,34 @@
+"""Render the README's pictures with the same calls the example notebooks make."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+OUT = Path(__file__).resolve().parents[1] / "docs"
+os.environ.setdefault("CNNLIVE_RUNS", "/tmp/cnnlive-readme-runs")
+
+import cnnlive as cl  # noqa: E402
+from cnnlive.views.grids import pair_figure  # noqa: E402
+
+data = cl.data.load("digits")
+model = cl.models.simple_cnn()
+job = cl.train(model, data, epochs=6, batch_size=32)
+job.wait()
+job.save_plots(str(OUT / "tmp"))
+(OUT / "tmp" / f"job{job.id}-train-0.png").rename(OUT / "dashboard.png")
+cl.activation_grid(model, data.x_test[0], layer="Conv2D_1").savefig(OUT / "activation-grid.png", dpi=110)
+o = cl.oip(model, layer="Conv2D_3", maps=list(range(16)), steps=300)
+o.wait()
+pair_figure(o.result.grid(), o.result.grid(contrast=True), "Conv2D_3 maps 0-15").savefig(OUT / "oip.png", dpi=110)
+d = cl.dream(model, layer="Conv2D_3", maps=56, iterations=4, levels=2)
+d.wait()
+pair_figure(d.result.image, d.result.contrast(), "dream, map 56").savefig(OUT / "dream.png", dpi=110)
+for f in (OUT / "tmp").glob("*"):
+    f.unlink()
+(OUT / "tmp").rmdir()
+print("wrote", sorted(p.name for p in OUT.glob("*.png")))
