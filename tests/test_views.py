@@ -57,7 +57,9 @@ def test_closed_figure_stops_rendering_quietly(runs_dir):
     time.sleep(0.3)
     plt.close(view.fig)
     view.closed = True  # Agg has no window events; what close_event sets
-    time.sleep(0.3)
+    deadline = time.time() + 10
+    while view in r.views and time.time() < deadline:
+        time.sleep(0.05)
     assert view not in r.views
     assert job.state is JobState.RUNNING
     job.stop()

@@ -5,10 +5,27 @@ from __future__ import annotations
 import time
 
 
+def _session_kernel_idle(lab: dict, name: str) -> bool:
+    import json
+    import urllib.request
+
+    sessions = json.loads(urllib.request.urlopen(f"{lab['url']}/api/sessions", timeout=5).read())
+    return any(s.get("path", "").endswith(name) and s.get("kernel", {}).get("execution_state") == "idle"
+               for s in sessions)
+
+
 def open_notebook(page, lab: dict, name: str) -> None:
-    page.goto(f"{lab['url']}/lab/tree/{name}")
+    """Open a notebook and wait until its kernel runs and the page is connected to it."""
+    page.goto(f"{lab['url']}/lab/tree/{name}?reset")  # fresh workspace: only this notebook
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
+    deadline = time.time() + 120
+    while not _session_kernel_idle(lab, name):
+        if time.time() > deadline:
+            raise TimeoutError(f"no idle kernel for {name}")
+        time.sleep(0.2)
+    page.locator(".jp-StatusBar-Widget", has_text="Idle").first.wait_for(timeout=60_000)
     wait_idle(page)
+    time.sleep(0.5)
 
 
 def wait_idle(page, timeout: float = 120) -> None:
@@ -21,13 +38,17 @@ def run_cell(page, index: int, wait: bool = True, timeout: float = 90) -> None:
     cell = page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell").nth(index)
     prompt = cell.locator(".jp-InputArea-prompt")
     fresh = prompt.inner_text().strip() == "[ ]:"
-    for _ in range(3):
+    for _ in range(12):  # a Shift+Enter right after the kernel started can be dropped
         prompt.click()
-        page.keyboard.press("Shift+Enter")
+        run = page.locator(".jp-NotebookPanel:visible .jp-Toolbar [data-command='notebook:run-cell-and-select-next']")
+        if run.count():
+            run.first.click()  # the toolbar's Run button: no dependence on keyboard focus
+        else:
+            page.keyboard.press("Shift+Enter")
         if not fresh:
             break
         t0 = time.time()
-        while time.time() - t0 < 4 and prompt.inner_text().strip() == "[ ]:":
+        while time.time() - t0 < 5 and prompt.inner_text().strip() == "[ ]:":
             time.sleep(0.1)
         if prompt.inner_text().strip() != "[ ]:":
             break  # queued or done (a very early Shift+Enter can be dropped)

@@ -30,16 +30,20 @@ def _backend() -> str:
 
 
 def _smooth(values: list[float], k: int = 20) -> np.ndarray:
+    """Exponential moving average (vectorized)."""
     v = np.asarray(values, float)
     if len(v) < 2:
         return v
-    out = np.empty_like(v)
-    acc = v[0]
+    from scipy.signal import lfilter
+
     alpha = 2.0 / (k + 1)
-    for i, x in enumerate(v):
-        acc = alpha * x + (1 - alpha) * acc
-        out[i] = acc
+    out, _ = lfilter([alpha], [1, alpha - 1], v, zi=[v[0] * (1 - alpha)])
     return out
+
+
+def _grow(limit: float, value: float, factor: float = 1.5) -> float:
+    """A limit that only grows, in steps, so axes rarely need a full redraw."""
+    return limit if value <= limit else max(value * factor, 1e-12)
 
 
 class View:
@@ -48,13 +52,26 @@ class View:
     def __init__(self, job: Job, fig: Any) -> None:
         self.job, self.fig = job, fig
         self.lock = threading.RLock()
+        # Keep our own handle on the canvas (printing swaps fig.canvas for a moment)
+        # and make the backend's own draws (ipympl's draw requests) take our lock.
+        self.canvas = fig.canvas
+        backend_draw = self.canvas.draw
+
+        def locked_draw(*args: Any, **kwargs: Any) -> Any:
+            with self.lock:
+                return backend_draw(*args, **kwargs)
+
+        self.canvas.draw = locked_draw  # type: ignore[method-assign]
         self.version = -1
         self.closed = False
         self.frames = 0
+        self.animated: list[Any] = []
+        self._background: Any = None
         fig.canvas.mpl_connect("close_event", lambda _e: setattr(self, "closed", True))
         self._meter = ResourceMeter()
 
-    def update(self) -> None:  # pragma: no cover - overridden
+    def update(self) -> bool:  # pragma: no cover - overridden
+        """Update artists from the job; True when the axes need a full redraw."""
         raise NotImplementedError
 
     def resources_text(self) -> str:
@@ -63,22 +80,49 @@ class View:
         return f"CPU {r['cpu_percent']:.0f}% · RAM {r['rss_mb']:.0f} MB{gpu}"
 
     def render(self) -> None:
-        """Update artists and draw, under the figure's lock."""
+        """Update artists and draw, under the figure's lock. When the axes did
+        not change (``update`` returns False) only the animated artists are
+        redrawn over a cached background (blitting)."""
         with self.lock:
-            self.update()
-            canvas = self.fig.canvas
-            canvas.draw()
-            manager = getattr(canvas, "manager", None)
-            if manager is not None and hasattr(manager, "refresh_all"):
-                manager.refresh_all()  # ipympl: push the new image to the front end
-            elif "agg" not in _backend() or _backend().startswith(("qt", "tk", "gtk", "wx", "macosx")):
+            full = self.update() or self._background is None
+            canvas = self.canvas
+            ipympl = hasattr(canvas, "get_diff_image") and hasattr(canvas, "send_binary")
+            if ipympl or not hasattr(canvas, "copy_from_bbox"):
+                from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+                agg_draw = lambda: FigureCanvasAgg.draw(canvas)  # noqa: E731
+            else:
+                agg_draw = canvas.draw
+            if full:
+                agg_draw()
+                self._background = canvas.copy_from_bbox(self.fig.bbox) if hasattr(canvas, "copy_from_bbox") else None
+            elif self._background is not None:
+                canvas.restore_region(self._background)
+            for artist in self.animated:
+                artist.axes.draw_artist(artist) if artist.axes is not None else self.fig.draw_artist(artist)
+            if ipympl:  # push a full frame; no dependence on ipympl's draw requests
+                canvas._png_is_old = True
+                canvas._force_full = True
+                frame = canvas.get_diff_image()
+                if frame is not None:
+                    canvas.send_binary(frame)
+            elif not full and hasattr(canvas, "blit"):
+                canvas.blit(self.fig.bbox)
+            if _backend().startswith(("qt", "tk", "gtk", "wx", "macosx")):
                 canvas.flush_events()  # desktop backends: the seeds' flush workaround
         self.frames += 1
+
+    def animate(self, *artists: Any) -> None:
+        """Mark artists that change every frame (drawn over the background)."""
+        for a in artists:
+            a.set_animated(True)
+            self.animated.append(a)
 
 
 class TrainingDashboard(View):
     """Loss and accuracy per batch (raw and smoothed) and per epoch with
-    validation, learning rate, samples/s, and a resource line."""
+    validation, learning rate, samples/s, and a resource line. Axis limits
+    only grow, in steps, so most frames just blit the lines."""
 
     def __init__(self, job: Job) -> None:
         import matplotlib.pyplot as plt
@@ -94,43 +138,64 @@ class TrainingDashboard(View):
             self.lines[f"v_{key}"], = ax.plot([], [], "s--", lw=1.2, label="validation")
             ax.set_title(label, fontsize=9)
             ax.set_xlabel("epoch", fontsize=8)
-            ax.legend(fontsize=7)
+        self.ax_acc.legend(fontsize=7, loc="lower right")
         self.lines["lr"], = self.ax_lr.plot([], [], lw=1.2)
         self.ax_lr.set_title("learning rate", fontsize=9)
         self.lines["speed"], = self.ax_speed.plot([], [], lw=0.8)
         self.ax_speed.set_title("samples / s", fontsize=9)
         self.status = fig.text(0.01, 0.005, "", fontsize=8)
+        self.animate(*self.lines.values(), self.status)
+        self.limits = {"x": 1.0, "loss": 1e-12, "lr": 1e-12, "speed": 1e-12}
+        self.ax_acc.set_ylim(0, 1.02)
+        for ax in (self.ax_loss, self.ax_acc, self.ax_lr, self.ax_speed):
+            ax.set_xlim(0, 1)
         fig.tight_layout(rect=(0, 0.03, 1, 1))
 
-    def update(self) -> None:
+    def _x(self, batch: dict[str, list[float]], n: int) -> np.ndarray:
+        """Fractional epoch of each batch point."""
+        e = np.asarray(batch.get("epoch", []), float)
+        if len(e) != n or not n:
+            return np.arange(n, dtype=float)
+        starts = np.r_[0, np.flatnonzero(np.diff(e)) + 1]
+        counts = np.diff(np.r_[starts, n])
+        idx = np.arange(n) - np.repeat(starts, counts)
+        return e + (idx + 1) / np.repeat(counts, counts)
+
+    def update(self) -> bool:
         batch, epoch = self.job.channels.history("batch"), self.job.channels.history("epoch")
-        steps = int(self.job.result.epochs_done) if hasattr(self.job.result, "epochs_done") else 0
         n = len(batch.get("loss", []))
-        per_epoch = max(1, n // max(1, len(epoch.get("step", [])) or 1)) if n else 1
-        x = np.arange(n) / per_epoch if n else np.array([])
-        if "epoch" in batch and len(batch["epoch"]) == n and n:
-            e = np.asarray(batch["epoch"])
-            frac = np.zeros(n)
-            for ep in np.unique(e):
-                idx = np.flatnonzero(e == ep)
-                frac[idx] = ep + (np.arange(len(idx)) + 1) / max(len(idx), 1)
-            x = frac
+        x = self._x(batch, n)
+        ex = epoch.get("step", [])
         for key in ("loss", "accuracy"):
             raw = batch.get(key, [])
             self.lines[f"b_{key}"].set_data(x[: len(raw)], raw)
             self.lines[f"s_{key}"].set_data(x[: len(raw)], _smooth(raw))
-            ex = epoch.get("step", [])
             self.lines[f"e_{key}"].set_data(ex[: len(epoch.get(key, []))], epoch.get(key, []))
             self.lines[f"v_{key}"].set_data(ex[: len(epoch.get(f"val_{key}", []))], epoch.get(f"val_{key}", []))
         self.lines["lr"].set_data(x[: len(batch.get("lr", []))], batch.get("lr", []))
-        self.lines["speed"].set_data(x[: len(batch.get("samples_per_s", []))], _smooth(batch.get("samples_per_s", [])))
-        for ax in (self.ax_loss, self.ax_acc, self.ax_lr, self.ax_speed):
-            ax.relim()
-            ax.autoscale_view()
+        speed = _smooth(batch.get("samples_per_s", []))
+        self.lines["speed"].set_data(x[: len(speed)], speed)
+        losses = [v for v in batch.get("loss", [])[:1] + epoch.get("loss", []) + epoch.get("val_loss", [])
+                  if np.isfinite(v)]
+        wanted = {"x": float(x[-1]) if n else 0.0, "loss": max(losses, default=0.0),
+                  "lr": max(batch.get("lr", [0.0])[:1] or [0.0]), "speed": float(speed.max()) if len(speed) else 0.0}
+        changed = False
+        for key, value in wanted.items():
+            grown = _grow(self.limits[key], value, 2.0 if key == "x" else 1.25)
+            if grown != self.limits[key]:
+                self.limits[key], changed = grown, True
+        if changed:
+            for ax in (self.ax_loss, self.ax_acc, self.ax_lr, self.ax_speed):
+                ax.set_xlim(0, self.limits["x"])
+            self.ax_loss.set_ylim(0, self.limits["loss"])
+            self.ax_lr.set_ylim(0, self.limits["lr"])
+            self.ax_speed.set_ylim(0, self.limits["speed"])
         frac = self.job.progress_fraction
+        done = getattr(self.job.result, "epochs_done", 0)
         self.status.set_text(f"job {self.job.id} {self.job.name}: {self.job.state.value}"
-                             f"{'' if frac is None else f' · {100 * frac:.0f}%'} · epochs {steps} · "
+                             f"{'' if frac is None else f' · {100 * frac:.0f}%'} · epochs {done} · "
                              f"{self.resources_text()}")
+        return changed
 
 
 class ImageView(View):
@@ -151,7 +216,7 @@ class ImageView(View):
         self.status = fig.text(0.01, 0.01, "", fontsize=8)
         fig.tight_layout(rect=(0, 0.04, 1, 1))
 
-    def update(self) -> None:
+    def update(self) -> bool:
         from ..views.frames import to_uint8
 
         value = self.job.channels.latest("images")
@@ -167,6 +232,7 @@ class ImageView(View):
         frac = self.job.progress_fraction
         self.status.set_text(f"job {self.job.id} {self.job.name}: {self.job.state.value}"
                              f"{'' if frac is None else f' · {100 * frac:.0f}%'} · {self.resources_text()}")
+        return True
 
 
 class Renderer:
@@ -186,6 +252,15 @@ class Renderer:
             self._thread.start()
 
     def _loop(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # noqa: BLE001
+            import traceback
+            for v in list(self.views):
+                v.job.channels.publish("log", "renderer died: " + traceback.format_exc())
+            raise
+
+    def _run(self) -> None:
         while True:
             t0 = time.monotonic()
             with self._lock:
@@ -206,7 +281,8 @@ class Renderer:
             view.version = version
             try:
                 view.render()
-            except Exception:  # noqa: BLE001 - a broken figure stops rendering, never the job
+            except BaseException as exc:  # noqa: BLE001 - a broken figure stops rendering, never the job
+                view.job.channels.publish("log", f"live figure stopped: {type(exc).__name__}: {exc}\n")
                 self._drop(view)
                 return
         if finished and version == view.version:
