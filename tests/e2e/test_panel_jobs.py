@@ -18,7 +18,7 @@ CELLS = [
     "model = cl.models.simple_cnn()\ntrain = cl.train(model, 'digits', epochs=200, batch_size=16, name='train-e2e')\n"
     "oip = cl.oip(model, layer='Conv2D_3', maps='all', steps=10**6, name='oip-e2e')",
     "import os\nprint(cl.jobs.status())\nprint('saved:', train.result.path, os.path.isfile(train.result.path or ''))",
-    "import time\nt0 = time.time()\nwhile time.time() - t0 < 3:\n    sum(i for i in range(10000))\nprint('busy cell done')",
+    "import time\nt0 = time.time()\nwhile time.time() - t0 < 20:\n    sum(i for i in range(10000))\nprint('busy cell done')",
 ]
 
 
@@ -51,8 +51,7 @@ def test_cards_update_and_stop_cancel_from_the_panel(lab, page):
     assert train.locator(".jp-cnnlive-spark-line").get_attribute("d").startswith("M")
     screenshot(page, "panel-jobs-running")
 
-    # Stop and Cancel clicked while a foreground cell is busy: they take effect
-    # (at the latest when the cell ends)
+    # Stop and Cancel clicked while a foreground cell is busy
     run_cell(page, 3, wait=False)
     time.sleep(1.0)
     t_click = time.time()
@@ -60,7 +59,9 @@ def test_cards_update_and_stop_cancel_from_the_panel(lab, page):
     oip.get_by_role("button", name="Cancel").click()
     train.locator(".jp-cnnlive-state", has_text="stopped").wait_for(timeout=60_000)
     oip.locator(".jp-cnnlive-state", has_text="cancelled").wait_for(timeout=60_000)
-    print("click-to-state seconds:", time.time() - t_click, page.locator("#cnnlive-panel .jp-cnnlive-notice").inner_text())
+    # handled on the panel's comm subshell (ipykernel 7) while the busy cell still runs
+    busy_prompt = page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(3).locator(".jp-InputArea-prompt")
+    assert busy_prompt.inner_text().strip() == "[*]:", time.time() - t_click
     assert train.get_by_role("button", name="Stop").is_disabled()
     screenshot(page, "panel-jobs-ended")
     # wait for the busy cell, then ask the kernel

@@ -75,6 +75,12 @@ class PanelBridge:
         comm.send(self.hello())
 
     def _adopt(self, comm: Any) -> None:
+        if hasattr(comm, "_reply_subshell_for"):
+            # ipykernel 7 routes an incoming comm message to the subshell that last
+            # *sent* on the comm; our sends come from the transport thread (no
+            # subshell), which would queue Stop/Cancel behind a running cell.
+            # Honour the subshell the panel chose instead.
+            comm._reply_subshell_for = lambda data, default: default
         with self._lock:
             self._comms[comm.comm_id] = comm
         comm.on_msg(lambda msg, c=comm: self._on_msg(c, msg))
