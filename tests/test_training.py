@@ -46,6 +46,11 @@ def test_stop_mid_epoch_saves_model_and_history_that_reload(runs_dir):
     saved = json.load(open(r.history_path))
     assert saved["batch"]["loss"] == r.batch_history["loss"]
     assert not [f for f in os.listdir(os.path.dirname(r.path)) if "partial" in f]
+    import csv
+
+    rows = list(csv.reader(open(r.to_csv(str(runs_dir / "h.csv"), scope="batch"))))
+    assert rows[0][0] == "batch" and "loss" in rows[0] and len(rows) == len(r.batch_history["loss"]) + 1
+    assert json.load(open(r.to_json(str(runs_dir / "h.json"))))["epochs_done"] == r.epochs_done
     # resume continues the epoch count
     job2 = cl.train(model, "digits", epochs=1, batch_size=64)
     assert job2.wait(120) is JobState.COMPLETED

@@ -74,6 +74,25 @@ class TrainingResult:
     epochs_done: int = 0
     ended: str = "completed"
 
+    def to_json(self, path: str) -> str:
+        """Write per-epoch and per-batch history as JSON."""
+        return _write_json(path, {"epoch": self.history, "batch": self.batch_history, "ended": self.ended,
+                                  "epochs_done": self.epochs_done})
+
+    def to_csv(self, path: str, scope: str = "epoch") -> str:
+        """Write the per-epoch (or per-batch) history as CSV, one row per step."""
+        import csv
+
+        table = self.history if scope == "epoch" else self.batch_history
+        keys = list(table)
+        rows = max((len(v) for v in table.values()), default=0)
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow([scope] + keys)
+            for i in range(rows):
+                writer.writerow([i + 1] + [table[k][i] if i < len(table[k]) else "" for k in keys])
+        return path
+
     def __repr__(self) -> str:
         last = {k: round(v[-1], 4) for k, v in self.history.items() if v}
         return f"TrainingResult(epochs_done={self.epochs_done}, ended={self.ended!r}, last={last}, path={self.path!r})"

@@ -25,9 +25,13 @@ class Controls:
         self.layer = w.Text("Conv2D_3", description="layer")
         self.map = w.Text("0", description="map(s)", placeholder="N, N,M or all")
         self.steps = w.BoundedIntText(200, min=1, max=1_000_000, description="steps")
-        self.b_train = w.Button(description="Start training", icon="play", button_style="primary")
-        self.b_oip = w.Button(description="Start OIP", icon="search")
-        self.b_dream = w.Button(description="Start dream", icon="image")
+        wide = w.Layout(width="auto", min_width="130px")
+        for field in (self.data, self.arch, self.epochs, self.layer, self.map, self.steps):
+            field.layout = w.Layout(width="200px")
+            field.style = {"description_width": "60px"}
+        self.b_train = w.Button(description="Start training", icon="play", button_style="primary", layout=wide)
+        self.b_oip = w.Button(description="Start OIP", icon="search", layout=wide)
+        self.b_dream = w.Button(description="Start dream", icon="image", layout=wide)
         self.b_train.on_click(lambda _: self._guard(self.start_train))
         self.b_oip.on_click(lambda _: self._guard(self.start_oip))
         self.b_dream.on_click(lambda _: self._guard(self.start_dream))
@@ -35,8 +39,9 @@ class Controls:
         self._rows: dict[int, tuple[Any, Any, Any]] = {}
         self.widget = w.VBox([
             w.HTML("<b>cnnlive</b>: start jobs; they run in the background"),
-            w.HBox([self.arch, self.data, self.epochs, self.b_train]),
-            w.HBox([self.layer, self.map, self.steps, self.b_oip, self.b_dream]),
+            w.HBox([self.arch, self.data, self.epochs, self.b_train], layout=w.Layout(flex_flow="row wrap")),
+            w.HBox([self.layer, self.map, self.steps, self.b_oip, self.b_dream],
+                   layout=w.Layout(flex_flow="row wrap")),
             self.message, self.table,
         ])
         self._stop = threading.Event()
