@@ -25,6 +25,14 @@ async def ticker(ctx, n=1000, period=0.01, result_log=None):
     return {"done": done, "stopped": False}
 
 
+def wait_kept(job, timeout=10):
+    """Wait until the work has kept a first partial result."""
+    deadline = time.time() + timeout
+    while job.result is None and time.time() < deadline:
+        time.sleep(0.005)
+    assert job.result is not None
+
+
 def wait_running(job, timeout=5):
     deadline = time.time() + timeout
     while job.state is JobState.PENDING and time.time() < deadline:
@@ -43,7 +51,7 @@ def test_completes_with_result_and_progress():
 def test_stop_is_graceful_and_keeps_result():
     job = jobs.start(ticker)
     wait_running(job)
-    time.sleep(0.05)
+    wait_kept(job)
     assert "stop requested" in job.stop()
     assert job.state in (JobState.STOPPING, JobState.STOPPED)
     assert job.wait(5) is JobState.STOPPED
@@ -66,7 +74,7 @@ def test_stop_twice_and_after_finish_are_harmless():
 def test_cancel_ends_tasks_and_keeps_partial_result():
     job = jobs.start(ticker)
     wait_running(job)
-    time.sleep(0.05)
+    wait_kept(job)
     job.cancel()
     assert job.wait(5) is JobState.CANCELLED
     assert job.result["done"] >= 1  # kept with ctx.keep
@@ -76,7 +84,7 @@ def test_cancel_ends_tasks_and_keeps_partial_result():
 def test_halt_stops_the_loop():
     job = jobs.start(ticker)
     wait_running(job)
-    time.sleep(0.05)
+    wait_kept(job)
     job.halt()
     assert job.wait(5) is JobState.STOPPED
     assert job.ended_by == "halt"
@@ -84,18 +92,17 @@ def test_halt_stops_the_loop():
 
 
 def test_stop_before_start_is_honoured():
-    started = threading.Event()
-
     async def work(ctx):
-        started.set()
-        return "stopping" if ctx.stopping.is_set() else "ran"
+        return "saw stop" if ctx.stopping.is_set() else "ran"
 
-    mgr = jobs.manager()
-    job = mgr.start(work)
-    job.stop()  # may land before the thread runs the work
-    assert job.wait(5) is JobState.STOPPED
-    if started.is_set():
-        assert job.result == "stopping"
+    job = jobs.Job(1, "early", "custom", work)  # a job whose thread has not started yet
+    assert job.state is JobState.PENDING
+    assert "stop requested" in job.stop()
+    t = threading.Thread(target=job._run)
+    t.start()
+    t.join(5)
+    assert job.state is JobState.STOPPED
+    assert job.result == "saw stop"
 
 
 def test_failure_keeps_traceback_and_others_keep_running():
@@ -104,6 +111,7 @@ def test_failure_keeps_traceback_and_others_keep_running():
         raise ZeroDivisionError("boom")
 
     other = jobs.start(ticker)
+    wait_running(other)
     bad = jobs.start(broken)
     assert bad.wait(5) is JobState.FAILED
     assert "ZeroDivisionError: boom" in bad.error

@@ -9,7 +9,7 @@ from cnnlive.engines.noise import initial_noise, radial_spectrum
 from cnnlive.engines.oip import OIPSettings, prepare, search
 from cnnlive.jobs import JobState
 
-from .engines_helpers import digits, trained_cnn
+from .engines_helpers import digits, trained_cnn, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -63,8 +63,7 @@ def test_wavelength_sweep_gives_one_image_per_scale():
 def test_oip_job_stop_keeps_best_images_and_exports(runs_dir, tmp_path):
     m = trained_cnn()
     job = cl.oip(m, layer="Conv2D_3", maps="all", steps=100000, snapshots=5)
-    while job.channels.latest("images") is None:
-        time.sleep(0.02)
+    wait_until(lambda: job.channels.latest("images") is not None, job)
     job.stop()
     assert job.wait(60) is JobState.STOPPED
     r = job.result
@@ -134,8 +133,7 @@ def test_dream_changes_only_where_tiles_are_carved():
 
 def test_dream_job_stop_returns_current_image(runs_dir):
     job = cl.dream(trained_cnn(), iterations=50, steps=20, levels=1, size=224)
-    while job.channels.latest("images") is None:
-        time.sleep(0.02)
+    wait_until(lambda: job.channels.latest("images") is not None, job)
     job.stop()
     assert job.wait(60) is JobState.STOPPED
     r = job.result

@@ -71,8 +71,12 @@ def test_kernel_messages_follow_the_schema():
 
 
 def test_bridge_rejects_malformed_and_unknown_requests_without_change():
+    import time
+
     mgr = jobs.JobManager()
     job = mgr.start(_busy)
+    while job.state.value == "pending":
+        time.sleep(0.01)
     bridge = PanelBridge(mgr)
     for bad in (None, "stop 1", {"type": "request", "action": "exec", "request_id": "r", "job_id": job.id},
                 {"type": "request", "request_id": "r", "action": "stop", "job_id": job.id, "code": "1"},

@@ -8,7 +8,7 @@ import pytest
 import cnnlive as cl
 from cnnlive.jobs import JobState
 
-from .engines_helpers import digits, trained_cnn
+from .engines_helpers import digits, trained_cnn, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -34,8 +34,7 @@ def test_stop_mid_epoch_saves_model_and_history_that_reload(runs_dir):
 
     model = cl.models.simple_cnn()
     job = cl.train(model, "digits", epochs=50, batch_size=16)
-    while len(job.channels.history("batch").get("loss", [])) < 30:
-        time.sleep(0.02)
+    wait_until(lambda: len(job.channels.history("batch").get("loss", [])) >= 30, job)
     job.stop()
     assert job.wait(120) is JobState.STOPPED
     r = job.result
@@ -61,8 +60,7 @@ def test_stop_mid_epoch_saves_model_and_history_that_reload(runs_dir):
 def test_cancel_keeps_model_in_memory_without_saving(runs_dir):
     model = cl.models.simple_cnn()
     job = cl.train(model, "digits", epochs=50, batch_size=16)
-    while len(job.channels.history("batch").get("loss", [])) < 10:
-        time.sleep(0.02)
+    wait_until(lambda: len(job.channels.history("batch").get("loss", [])) >= 10, job)
     job.cancel()
     assert job.wait(120) is JobState.CANCELLED
     assert job.result.model is model and job.result.path is None and job.result.ended == "cancelled"

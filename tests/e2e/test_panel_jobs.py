@@ -51,6 +51,13 @@ def test_cards_update_and_stop_cancel_from_the_panel(lab, page):
     assert train.locator(".jp-cnnlive-spark-line").get_attribute("d").startswith("M")
     screenshot(page, "panel-jobs-running")
 
+    # a reloaded page asks the kernel for a snapshot and shows the running jobs
+    page.reload()
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
+    open_panel(page)
+    train.locator(".jp-cnnlive-state", has_text="running").wait_for(timeout=60_000)
+    oip.locator(".jp-cnnlive-state", has_text="running").wait_for(timeout=60_000)
+
     # Stop and Cancel clicked while a foreground cell is busy
     run_cell(page, 3, wait=False)
     time.sleep(1.0)
