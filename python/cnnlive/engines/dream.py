@@ -22,7 +22,7 @@ import numpy as np
 
 from .backend import tf
 from .imaging import contrast, standardize, to_gray
-from .oip import Ascent, check_layer, check_maps
+from .oip import Ascent, ascent_for, check_layer, check_maps
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def tiles_of(size: int, level: int) -> list[tuple[int, int, int, int]]:
 
 def run_dream(spec: DreamSpec, ctx: Any = None) -> DreamResult:
     s = spec.settings
-    ascent = Ascent(spec.model, spec.layer, "map", s.step_size, s.smoothing, tolerance=0.0) if s.steps else None
+    ascent = ascent_for(spec.model, spec.layer, "map", s.step_size, s.smoothing, 0.0) if s.steps else None
     img = spec.image[None].copy()
     result = DreamResult(spec.image.copy(), [], {"model": spec.model.name, "layer": spec.layer, "maps": spec.maps,
                                                   "tile_maps": spec.tile_maps, "image": spec.source,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import weakref
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
@@ -130,6 +131,19 @@ class Ascent:
         nodes = np.zeros((len(x), 2), np.int32) if nodes is None else nodes
         return self._score(tf.convert_to_tensor(x, tf.float32), tf.constant(maps, tf.int32),
                            tf.constant(nodes, tf.int32)).numpy()
+
+
+_ascents: "weakref.WeakKeyDictionary[Any, dict[tuple, Ascent]]" = weakref.WeakKeyDictionary()
+
+
+def ascent_for(model: "keras.Model", layer: str, objective: str = "map", step_size: float = 0.01,
+               smoothing: float = 0.5, tolerance: float = 2e-4) -> Ascent:
+    """A compiled Ascent, reused for the same model and settings (no retrace)."""
+    key = (layer, objective, float(step_size), float(smoothing), float(tolerance))
+    per_model = _ascents.setdefault(model, {})
+    if key not in per_model:
+        per_model[key] = Ascent(model, layer, objective, step_size, smoothing, tolerance)
+    return per_model[key]
 
 
 def check_layer(model: "keras.Model", layer: str) -> tuple[int, int, int]:
@@ -272,7 +286,7 @@ def search(spec: OIPSpec, ctx: Any = None, x0: np.ndarray | None = None) -> OIPR
             x0 = initial_noise(n, spec.input_shape, s.wavelengths, s.seed)
     node = s.node or (0, 0)
     nodes = np.tile(np.array(node, np.int32), (n, 1))
-    ascent = Ascent(spec.model, spec.layer, s.objective, s.step_size, s.smoothing, s.tolerance)
+    ascent = ascent_for(spec.model, spec.layer, s.objective, s.step_size, s.smoothing, s.tolerance)
     x, active = x0.astype(np.float32), np.ones(n, bool)
     best_x, best = x.copy(), ascent.score(x, maps, nodes)
     restarts = np.zeros(n, int)
@@ -282,7 +296,7 @@ def search(spec: OIPSpec, ctx: Any = None, x0: np.ndarray | None = None) -> OIPR
     evolution = [x.copy()]
     done = 0
     while done < s.steps and active.any():
-        k = min(s.chunk, s.steps - done)
+        k = min(s.chunk if ctx is not None else max(s.chunk, 50), s.steps - done)
         x, scores, active, final = ascent.run(x, maps, nodes, active, k)
         curves.append(scores)
         done += k
