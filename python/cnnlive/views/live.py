@@ -41,6 +41,31 @@ def _smooth(values: list[float], k: int = 20) -> np.ndarray:
     return out
 
 
+def _fast_png(canvas: Any) -> bytes:
+    """The canvas as PNG, encoded for speed (a live frame, not an archive)."""
+    import io
+
+    from PIL import Image
+
+    rgba = np.asarray(canvas.get_renderer().buffer_rgba())
+    # what ipympl keeps as its last frame (it builds its data URL from it)
+    canvas._last_buff = rgba.view(np.uint32).reshape(rgba.shape[:2]).copy()
+    buf = io.BytesIO()
+    Image.fromarray(rgba).save(buf, format="png", compress_level=1)
+    return buf.getvalue()
+
+
+def _thin(x: np.ndarray, y: Any, most: int = 800) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``most`` evenly spaced points of a line (drawing cost)."""
+    y = np.asarray(y, float)
+    n = min(len(x), len(y))
+    step = max(1, int(np.ceil(n / most)))
+    idx = np.arange(0, n, step)
+    if n and idx[-1] != n - 1:
+        idx = np.r_[idx, n - 1]
+    return np.asarray(x[:n])[idx], y[:n][idx]
+
+
 def _grow(limit: float, value: float, factor: float = 1.5) -> float:
     """A limit that only grows, in steps, so axes rarely need a full redraw."""
     return limit if value <= limit else max(value * factor, 1e-12)
@@ -101,11 +126,8 @@ class View:
             for artist in self.animated:
                 artist.axes.draw_artist(artist) if artist.axes is not None else self.fig.draw_artist(artist)
             if ipympl:  # push a full frame; no dependence on ipympl's draw requests
-                canvas._png_is_old = True
-                canvas._force_full = True
-                frame = canvas.get_diff_image()
-                if frame is not None:
-                    canvas.send_binary(frame)
+                canvas.send_binary(_fast_png(canvas))
+                canvas._force_full = True  # ipympl's own next frame must not be a diff
             elif not full and hasattr(canvas, "blit"):
                 canvas.blit(self.fig.bbox)
             if _backend().startswith(("qt", "tk", "gtk", "wx", "macosx")):
@@ -141,6 +163,7 @@ class TrainingDashboard(View):
         self.ax_acc.legend(fontsize=7, loc="lower right")
         self.lines["lr"], = self.ax_lr.plot([], [], lw=1.2)
         self.ax_lr.set_title("learning rate", fontsize=9)
+        self.ax_lr.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
         self.lines["speed"], = self.ax_speed.plot([], [], lw=0.8)
         self.ax_speed.set_title("samples / s", fontsize=9)
         self.status = fig.text(0.01, 0.005, "", fontsize=8)
@@ -149,7 +172,24 @@ class TrainingDashboard(View):
         self.ax_acc.set_ylim(0, 1.02)
         for ax in (self.ax_loss, self.ax_acc, self.ax_lr, self.ax_speed):
             ax.set_xlim(0, 1)
-        fig.tight_layout(rect=(0, 0.03, 1, 1))
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+
+    def fit_limits(self) -> None:
+        """Tight limits for a saved picture (live frames use growing ones)."""
+        for key in ("x", "loss", "lr", "speed"):
+            self.limits[key] = 1e-12
+        self.update()
+        x = max(self.limits["x"] / 2.0, 1e-12)
+        for ax in (self.ax_loss, self.ax_lr, self.ax_speed):
+            ax.relim()
+            ax.set_autoscaley_on(True)
+            ax.autoscale_view(scalex=False)
+            ax.set_ylim(bottom=0)
+        for ax in (self.ax_loss, self.ax_acc, self.ax_lr, self.ax_speed):
+            ax.set_xlim(0, ax.dataLim.x1 if ax.dataLim.x1 > 0 else x)
+        for artist in self.animated:  # a saved picture shows everything
+            artist.set_animated(False)
+        self._background = None
 
     def _x(self, batch: dict[str, list[float]], n: int) -> np.ndarray:
         """Fractional epoch of each batch point."""
@@ -168,20 +208,20 @@ class TrainingDashboard(View):
         ex = epoch.get("step", [])
         for key in ("loss", "accuracy"):
             raw = batch.get(key, [])
-            self.lines[f"b_{key}"].set_data(x[: len(raw)], raw)
-            self.lines[f"s_{key}"].set_data(x[: len(raw)], _smooth(raw))
+            self.lines[f"b_{key}"].set_data(*_thin(x, raw))
+            self.lines[f"s_{key}"].set_data(*_thin(x, _smooth(raw)))
             self.lines[f"e_{key}"].set_data(ex[: len(epoch.get(key, []))], epoch.get(key, []))
             self.lines[f"v_{key}"].set_data(ex[: len(epoch.get(f"val_{key}", []))], epoch.get(f"val_{key}", []))
-        self.lines["lr"].set_data(x[: len(batch.get("lr", []))], batch.get("lr", []))
+        self.lines["lr"].set_data(*_thin(x, batch.get("lr", [])))
         speed = _smooth(batch.get("samples_per_s", []))
-        self.lines["speed"].set_data(x[: len(speed)], speed)
+        self.lines["speed"].set_data(*_thin(x, speed))
         losses = [v for v in batch.get("loss", [])[:1] + epoch.get("loss", []) + epoch.get("val_loss", [])
                   if np.isfinite(v)]
         wanted = {"x": float(x[-1]) if n else 0.0, "loss": max(losses, default=0.0),
                   "lr": max(batch.get("lr", [0.0])[:1] or [0.0]), "speed": float(speed.max()) if len(speed) else 0.0}
         changed = False
         for key, value in wanted.items():
-            grown = _grow(self.limits[key], value, 2.0 if key == "x" else 1.25)
+            grown = _grow(self.limits[key], value, 2.0 if key == "x" else 1.5)
             if grown != self.limits[key]:
                 self.limits[key], changed = grown, True
         if changed:
@@ -345,7 +385,12 @@ def save_plots(job: Job, folder: str) -> list[str]:
     for i, view in enumerate(views):
         with view.lock:
             view.update()
+            if isinstance(view, TrainingDashboard):
+                view.fit_limits()
             path = os.path.join(folder, f"job{job.id}-{job.kind}-{i}.png")
             view.fig.savefig(path, dpi=110)
+            for artist in view.animated:  # back to live blitting
+                artist.set_animated(True)
+            view._background = None
         paths.append(path)
     return paths
