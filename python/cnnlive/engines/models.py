@@ -154,7 +154,6 @@ def spatial_layers(model: "keras.Model") -> list[str]:
     """Names of layers whose output has maps (batch, H, W, C)."""
     names = []
     for layer in model.layers:
-        shape = getattr(layer, "output", None)
         try:
             shape = tuple(layer.output.shape)
         except Exception:  # noqa: BLE001 - input layers, nested models

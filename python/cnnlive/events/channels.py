@@ -129,6 +129,12 @@ class Channels:
                     out[name] = [v for _, v in source.series(name)]
         return out
 
+    def values(self, name: str, scope: str = "batch") -> list[float]:
+        """One metric's (down-sampled) values, without copying the others."""
+        with self._lock:
+            source = self.epoch if scope == "epoch" else self.batch
+            return [v for _, v in source.series(name)]
+
     def subscribe(self, notify: Callable[[str], None]) -> Callable[[], None]:
         """Call ``notify(channel)`` after each publish; returns an unsubscribe."""
         with self._lock:

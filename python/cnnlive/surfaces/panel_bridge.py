@@ -101,12 +101,7 @@ class PanelBridge:
                 self._forget(comm)
 
     def _on_msg(self, comm: Any, msg: dict) -> None:
-        data = msg.get("content", {}).get("data")
-        reply = self.handle(data)
-        if reply.get("type") == "snapshot":
-            comm.send(reply)
-            return
-        comm.send(reply)
+        comm.send(self.handle(msg.get("content", {}).get("data")))
 
     def close(self) -> None:
         self.transport.close()

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..jobs import Job
-from .frames import as_image_array
+from .frames import as_image_array, to_uint8
 from .resources import ResourceMeter
 
 DEFAULT_FPS = 5.0
@@ -257,8 +257,6 @@ class ImageView(View):
         fig.tight_layout(rect=(0, 0.04, 1, 1))
 
     def update(self) -> bool:
-        from ..views.frames import to_uint8
-
         value = self.job.channels.latest("images")
         if value is not None:
             arr, caption = as_image_array(value)

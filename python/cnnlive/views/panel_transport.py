@@ -29,7 +29,7 @@ def _finite(x: Any) -> bool:
 def _sparkline(job: Job) -> list[float]:
     for scope in ("batch", "epoch"):
         for key in ("loss", "activation", "objective"):
-            values = job.channels.history(scope).get(key)
+            values = job.channels.values(key, scope)
             if values:
                 step = max(1, math.ceil(len(values) / SPARK_POINTS))
                 return [float(v) for v in values[::step][-SPARK_POINTS:] if _finite(v)]
