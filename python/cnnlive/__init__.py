@@ -12,6 +12,7 @@ from typing import Any
 
 from ._version import __version__
 from . import jobs
+from .config import config
 
 _LAZY = {
     "models": ("cnnlive.engines.models", None),
@@ -57,4 +58,4 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "cnnlive"}]
 
 
-__all__ = ["__version__", "jobs", *_LAZY]
+__all__ = ["__version__", "config", "jobs", *_LAZY]

@@ -10,6 +10,7 @@ from typing import Any, Callable, Coroutine
 
 from .job import Job, JobContext, StopEvent
 from .manager import JobManager, manager
+from .reporter import NullReporter, Reporter
 from .state import JobRunningError, JobState, UnknownJobError
 
 
@@ -60,7 +61,7 @@ def stop_all(timeout: float | None = 5.0) -> "list[Job]":
 
 
 __all__ = [
-    "Job", "JobContext", "JobManager", "JobRunningError", "JobState", "StopEvent",
+    "Job", "JobContext", "JobManager", "JobRunningError", "JobState", "NullReporter", "Reporter", "StopEvent",
     "UnknownJobError", "cancel", "get", "halt", "list", "manager", "remove", "start",
     "status", "stop", "stop_all",
 ]

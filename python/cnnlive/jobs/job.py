@@ -51,7 +51,8 @@ class StopEvent:
 
 
 class JobContext:
-    """What the work function receives as its first argument."""
+    """What the work function receives as its first argument; a
+    :class:`~cnnlive.jobs.reporter.Reporter`."""
 
     def __init__(self, job: "Job") -> None:
         self._job = job
@@ -65,6 +66,17 @@ class JobContext:
     @property
     def run_dir(self) -> str | None:
         return self._job.run_dir
+
+    @property
+    def end_request(self) -> str | None:
+        """The strongest ending asked for so far: None, "stop", "stop-forced",
+        "cancel" or "halt" (see :class:`cnnlive.jobs.reporter.Reporter`)."""
+        job = self._job
+        if job._halt_requested:
+            return "halt"
+        if job._cancel_requested:
+            return "cancel"
+        return "stop" if job._stop.is_set() else None
 
     def publish(self, channel: str, value: Any) -> None:
         """Publish on one of the channels status, metrics, images, log."""

@@ -28,7 +28,9 @@ def _in_ipython() -> bool:
 
 
 def default_runs_root() -> str:
-    return os.environ.get("CNNLIVE_RUNS", os.path.join(os.getcwd(), "cnnlive-runs"))
+    from ..config import config
+
+    return config.runs_folder()
 
 
 class JobManager:

@@ -1,0 +1,68 @@
+"""Kernel-side defaults, read from ``CNNLIVE_*`` environment variables and
+changeable at run time through ``cnnlive.config``.
+
+| setting        | variable               | default            |
+|----------------|------------------------|--------------------|
+| ``runs_root``  | ``CNNLIVE_RUNS``       | ``./cnnlive-runs`` |
+| ``stop_timeout`` | ``CNNLIVE_STOP_TIMEOUT`` | ``5.0`` s (grace after ``stop()``) |
+| ``fps``        | ``CNNLIVE_FPS``        | ``5.0`` frames/s of live figures |
+| ``panel_rate`` | ``CNNLIVE_PANEL_RATE`` | ``10.0`` panel updates/s per job |
+
+This module imports nothing heavy; every layer may read it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0, got {raw!r}")
+    return value
+
+
+@dataclass
+class Config:
+    """Process-wide defaults; set attributes to change them for new jobs."""
+
+    runs_root: str | None = None
+    stop_timeout: float = 5.0
+    fps: float = 5.0
+    panel_rate: float = 10.0
+
+    @classmethod
+    def from_env(cls) -> "Config":
+        return cls(
+            runs_root=os.environ.get("CNNLIVE_RUNS") or None,
+            stop_timeout=_float_env("CNNLIVE_STOP_TIMEOUT", 5.0),
+            fps=_float_env("CNNLIVE_FPS", 5.0),
+            panel_rate=_float_env("CNNLIVE_PANEL_RATE", 10.0),
+        )
+
+    def runs_folder(self) -> str:
+        """The runs folder in force now (``runs_root`` or ./cnnlive-runs)."""
+        return self.runs_root or os.path.join(os.getcwd(), "cnnlive-runs")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        known = [f.name for f in fields(self)]
+        if name not in known:
+            raise AttributeError(f"unknown cnnlive setting {name!r}; settings: {', '.join(known)}")
+        if name in ("stop_timeout", "fps", "panel_rate") and (
+                not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
+            raise ValueError(f"cnnlive.config.{name} must be a number > 0, got {value!r}")
+        object.__setattr__(self, name, value)
+
+
+config = Config.from_env()
+
+__all__ = ["Config", "config"]
