@@ -45,7 +45,7 @@ def test_completes_with_result_and_progress():
     assert job.wait(5) is JobState.COMPLETED
     assert job.result == {"done": 5, "stopped": False}
     assert job.progress_fraction == 1.0
-    assert job.ended_by is None and job.error is None
+    assert job.ended_by == "completed" and job.error is None
 
 
 def test_stop_is_graceful_and_keeps_result():
@@ -252,7 +252,8 @@ def test_stop_timeout_cancels_work_that_ignores_stop():
     job = jobs.manager().start(stubborn, stop_timeout=0.1)
     wait_running(job)
     job.stop()
-    assert job.wait(5) is JobState.CANCELLED
+    assert job.wait(5) is JobState.STOPPED
+    assert job.ended_by == "stop-forced"
 
 
 def test_shutdown_joins_threads():

@@ -1,111 +1,52 @@
 """One background job: a thread with its own asyncio loop, a work task and a
 stopper task that watches the job's stop event (the seed's design, with the
-handles kept on the Job object instead of on a shared function)."""
+handles kept on the Job object instead of on a shared function).
+
+How a job ends (``job.ended_by``, see :data:`~cnnlive.jobs.state.ENDINGS`):
+the work returns (``completed``, or ``stop`` after a stop request); ``stop()``
+gives the work ``stop_timeout`` seconds of grace, then its task is cancelled
+(``stop-forced``); ``cancel()`` cancels the task; ``halt()`` stops the loop.
+A work that swallows the cancellation gets :data:`ESCALATE_S` more seconds,
+then its loop is stopped. Only code that never yields (sync code without
+``ctx.poll()``) cannot be interrupted; the job's status note says so.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import threading
 import time
 import traceback
 from typing import Any, Callable, Coroutine
 
 from ..events import Channels
+from .context import JobContext, StopEvent
 from .nesting import allow_nesting
 from .output import capture_output
-from .state import FINISHED, JobState
+from .state import FINISHED, STATE_OF_ENDING, JobState
+
+log = logging.getLogger("cnnlive")
+
+#: After a cancel (or a forced stop) a work that ignores the cancellation gets
+#: this many seconds before its loop is stopped.
+ESCALATE_S = 2.0
+#: Closing a job's loop waits at most this long for leftover tasks.
+CLEANUP_S = 2.0
+#: The watchdog that tells about uninterruptible sync code fires this long after the grace.
+WATCHDOG_MARGIN_S = 1.0
 
 
-class StopEvent:
-    """A stop flag readable from sync code and awaitable from the job loop."""
+def check_stop_timeout(value: Any) -> float:
+    """The grace after ``stop()``: ``value`` or ``cnnlive.config.stop_timeout``."""
+    if value is None:
+        from ..config import config
 
-    def __init__(self) -> None:
-        self._flag = threading.Event()
-        self._event: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop, self._event = loop, asyncio.Event()
-        if self._flag.is_set():
-            self._event.set()
-
-    def set(self) -> None:
-        """Request a stop (thread-safe, idempotent)."""
-        self._flag.set()
-        loop, event = self._loop, self._event
-        if loop is not None and event is not None and not loop.is_closed():
-            try:
-                loop.call_soon_threadsafe(event.set)
-            except RuntimeError:  # loop closed between the check and the call
-                pass
-
-    def is_set(self) -> bool:
-        return self._flag.is_set()
-
-    __bool__ = is_set
-
-    async def wait(self) -> None:
-        if self._event is None:
-            raise RuntimeError("the stop event is bound when the job starts")
-        await self._event.wait()
-
-
-class JobContext:
-    """What the work function receives as its first argument; a
-    :class:`~cnnlive.jobs.reporter.Reporter`."""
-
-    def __init__(self, job: "Job") -> None:
-        self._job = job
-        self.stopping = job._stop
-        self.channels = job.channels
-
-    @property
-    def job_id(self) -> int:
-        return self._job.id
-
-    @property
-    def run_dir(self) -> str | None:
-        return self._job.run_dir
-
-    @property
-    def end_request(self) -> str | None:
-        """The strongest ending asked for so far: None, "stop", "stop-forced",
-        "cancel" or "halt" (see :class:`cnnlive.jobs.reporter.Reporter`)."""
-        job = self._job
-        if job._halt_requested:
-            return "halt"
-        if job._cancel_requested:
-            return "cancel"
-        return "stop" if job._stop.is_set() else None
-
-    def publish(self, channel: str, value: Any) -> None:
-        """Publish on one of the channels status, metrics, images, log."""
-        self.channels.publish(channel, value)
-
-    def progress(self, done: float, total: float | None = None) -> None:
-        """Report progress; ``total`` None means unknown."""
-        self._job.progress = (float(done), None if total is None else float(total))
-        self.channels.publish("status", {"progress": self._job.progress_fraction})
-
-    def keep(self, result: Any) -> None:
-        """Keep a partial result: it survives stop, cancel and halt."""
-        self._job._partial = result
-
-    async def checkpoint(self) -> bool:
-        """A safe point: lets other tasks run; returns True when stopping."""
-        await asyncio.sleep(0)
-        return self.stopping.is_set()
-
-    def poll(self) -> bool:
-        """Sync safe point for callbacks (e.g. Keras): runs the job loop once
-        (nested), raises CancelledError if the job was cancelled or halted,
-        returns True when a graceful stop was requested."""
-        loop = self._job._loop
-        if loop is not None and loop.is_running() and self._job._nested:
-            loop.run_until_complete(asyncio.sleep(0))
-        if self._job._cancel_requested or self._job._halt_requested:
-            raise asyncio.CancelledError("job cancelled")
-        return self.stopping.is_set()
+        return float(config.stop_timeout)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"stop_timeout must be a finite number of seconds >= 0, got {value!r}")
+    return float(value)
 
 
 class Job:
@@ -124,17 +65,20 @@ class Job:
     ) -> None:
         self.id, self.name, self.kind = job_id, name, kind
         self.run_dir = run_dir
+        self.stop_timeout = check_stop_timeout(stop_timeout)
         self.channels = Channels()
         self.progress: tuple[float, float | None] = (0.0, None)
         self.error: str | None = None
         self.exception: BaseException | None = None
         self.ended_by: str | None = None
+        self.removed = False
         self.views: list[Any] = []
-        self._fn, self._args, self._kwargs = coro_fn, args, kwargs or {}
+        self._fn: Any = coro_fn
+        self._args, self._kwargs = args, kwargs or {}
         self._stop = StopEvent()
-        self._stop_timeout = stop_timeout
         self._state = JobState.PENDING
         self._state_lock = threading.Lock()
+        self._ctl = threading.RLock()  # orders requests against the start and the end of the work
         self._done = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._work: asyncio.Task | None = None
@@ -142,6 +86,11 @@ class Job:
         self._nested = False
         self._cancel_requested = False
         self._halt_requested = False
+        self._forced = False
+        self._loop_stop_requested = False
+        self._closing = False
+        self._watchdog: threading.Timer | None = None
+        self._fail_note: str | None = None
         self._result: Any = None
         self._partial: Any = None
         self.thread: threading.Thread | None = None
@@ -187,46 +136,56 @@ class Job:
             self._state = state
         self.channels.publish("status", {"state": state.value, "note": note})
 
+    def _end_request(self) -> str | None:
+        """The strongest ending asked for so far (see JobContext.end_request)."""
+        if self._halt_requested:
+            return "halt"
+        if self._cancel_requested:
+            return "cancel"
+        if self._forced:
+            return "stop-forced"
+        return "stop" if self._stop.is_set() else None
+
+    def _loop_stopped_on_purpose(self) -> bool:
+        return self._loop_stop_requested
+
     # -- ending a job ---------------------------------------------------
     def stop(self) -> str:
         """Graceful stop: set the stop event; the work ends at its next safe
-        point and keeps what it has. Idempotent; returns what happened."""
-        if self.done:
-            return f"job {self.id} already {self._state.value}: nothing to stop"
-        first = not self._stop.is_set()
-        self._stop.set()
-        if first:
-            self._set_state(JobState.STOPPING, "stop requested; waiting for the work to reach a safe point")
-            return f"job {self.id}: stop requested"
-        return f"job {self.id}: stop already requested"
+        point and keeps what it has. After ``stop_timeout`` seconds its task is
+        cancelled (``ended_by == "stop-forced"``). Idempotent."""
+        with self._ctl:
+            if self.done:
+                return f"job {self.id} already {self._state.value}: nothing to stop"
+            if self._stop.is_set():
+                return f"job {self.id}: stop already requested"
+            self._stop.set()
+            self._set_state(JobState.STOPPING, f"stop requested; the work has {self.stop_timeout:g} s to reach "
+                                               "a safe point, then it is cancelled")
+            if self.thread is not None or self._loop is not None:
+                self._watchdog = threading.Timer(self.stop_timeout + WATCHDOG_MARGIN_S, self._grace_over)
+                self._watchdog.daemon = True
+                self._watchdog.name = f"cnnlive-{self.id}-watchdog"
+                self._watchdog.start()
+        return f"job {self.id}: stop requested"
 
     def cancel(self) -> str:
-        """Hard stop: cancel the job's asyncio tasks through the loop's
-        thread-safe call."""
-        if self.done:
-            return f"job {self.id} already {self._state.value}: nothing to cancel"
-        self._cancel_requested = True
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            for task in (self._work, self._stopper):
-                if task is not None:
-                    try:
-                        loop.call_soon_threadsafe(task.cancel)
-                    except RuntimeError:
-                        pass
+        """Hard stop: cancel the job's work task (thread-safe)."""
+        with self._ctl:
+            if self.done:
+                return f"job {self.id} already {self._state.value}: nothing to cancel"
+            self._cancel_requested = True
+            self._in_loop(self._end_hard)
         return f"job {self.id}: cancel requested"
 
     def halt(self) -> str:
         """Stop the job's loop (the seed's second method)."""
-        if self.done:
-            return f"job {self.id} already {self._state.value}: nothing to halt"
-        self._halt_requested = True
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            try:
-                loop.call_soon_threadsafe(loop.stop)
-            except RuntimeError:
-                pass
+        with self._ctl:
+            if self.done:
+                return f"job {self.id} already {self._state.value}: nothing to halt"
+            self._halt_requested = True
+            self._loop_stop_requested = True  # before the stop can land: poll() reads it
+            self._in_loop(self._stop_loop)
         return f"job {self.id}: loop stop requested"
 
     def wait(self, timeout: float | None = None) -> JobState:
@@ -257,80 +216,208 @@ class Job:
                 return
         fn(self)
 
+    def _in_loop(self, fn: Callable[[], None]) -> bool:
+        """Call ``fn`` on the job's loop (caller holds ``_ctl``); False when there is no loop to call."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or self._closing:
+            return False
+        try:
+            loop.call_soon_threadsafe(fn)
+        except RuntimeError:  # closed between the check and the call: the work has ended
+            log.debug("job %s: its loop closed before a request arrived", self.id)
+            return False
+        return True
+
+    def _stop_loop(self) -> None:
+        if self._loop is not None:
+            self._loop.stop()
+
+    def _end_hard(self) -> None:
+        """(job loop) Cancel the work; stop the loop if it ignores that."""
+        work = self._work
+        if work is None or work.done():
+            return
+        work.cancel()
+        assert self._loop is not None
+        self._loop.call_later(ESCALATE_S, self._escalate)
+
+    def _escalate(self) -> None:
+        work = self._work
+        if work is not None and not work.done():
+            self.channels.publish("log", f"the work ignored the cancellation for {ESCALATE_S:g} s; "
+                                         "stopping its loop\n")
+            self._loop_stop_requested = True
+            self._stop_loop()
+
+    async def _watch_stop(self) -> None:
+        await self._stop.wait()
+        await asyncio.sleep(self.stop_timeout)
+        with self._ctl:
+            work = self._work
+            if work is None or work.done() or self._cancel_requested or self._halt_requested:
+                return
+            self._forced = True
+            self._set_state(JobState.STOPPING, f"stop forced: no safe point within {self.stop_timeout:g} s; "
+                                               "cancelling the work")
+        log.info("job %s: stop forced after %g s", self.id, self.stop_timeout)
+        self._end_hard()
+
+    def _grace_over(self) -> None:
+        """(watchdog thread) The stopper never ran: the loop is blocked by sync code."""
+        with self._ctl:
+            if self.done or self._forced:
+                return
+            note = (f"stop requested {self.stop_timeout:g} s ago, but the work runs code that never yields "
+                    "(sync code without ctx.poll()); it cannot be interrupted and ends when that code returns")
+            self._set_state(JobState.STOPPING, note)
+        self.channels.publish("log", note + "\n")
+        log.warning("job %s: %s", self.id, note)
+
     # -- running (inside the job thread) -------------------------------
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         self._nested = allow_nesting(loop)
-        self._loop = loop
-        self._stop._bind(loop)
         self.started = time.time()
-        final, note = JobState.COMPLETED, None
+        ending, note, result = "error", None, None
+        with capture_output(self.channels):
+            try:
+                work = self._start_work(loop)
+                failure = self._drive(loop, work) if isinstance(work, asyncio.Task) else work
+                ending, note, result = self._outcome(work if isinstance(work, asyncio.Task) else None, failure)
+            except BaseException as exc:  # noqa: BLE001 - a fault in the job layer fails the job, not the kernel
+                ending = self._fail(exc)
+                log.error("job %s: the job layer failed", self.id, exc_info=True)
+            finally:
+                self._close_loop(loop)
+        self._finish(ending, note, result)
+
+    def _start_work(self, loop: asyncio.AbstractEventLoop) -> asyncio.Task | BaseException | None:
+        """Create the work and stopper tasks unless a cancel or halt came first
+        (atomically with respect to cancel() and halt())."""
+        with self._ctl:
+            self._loop = loop
+            self._stop._bind(loop)
+            if self._cancel_requested or self._halt_requested:
+                return None
+            try:
+                coro = self._fn(JobContext(self), *self._args, **self._kwargs)
+                self._work = loop.create_task(coro)
+            except Exception as exc:  # noqa: BLE001 - e.g. wrong arguments: the job fails, the kernel lives
+                return exc
+            self._stopper = loop.create_task(self._watch_stop())
+            self._set_state(JobState.STOPPING if self._stop.is_set() else JobState.RUNNING)
+            return self._work
+
+    @staticmethod
+    def _drive(loop: asyncio.AbstractEventLoop, work: asyncio.Task) -> BaseException | None:
+        """Run the loop until the work ends or the loop is stopped (halt)."""
         try:
-            with capture_output(self.channels):
-                if self._cancel_requested or self._halt_requested:
-                    raise asyncio.CancelledError()
-                self._set_state(JobState.STOPPING if self._stop.is_set() else JobState.RUNNING)
-                ctx = JobContext(self)
-                self._work = loop.create_task(self._fn(ctx, *self._args, **self._kwargs))
-                self._stopper = loop.create_task(self._watch_stop())
-                self._result = loop.run_until_complete(self._work)
-        except asyncio.CancelledError:
-            final = JobState.CANCELLED
-        except RuntimeError as exc:
-            if self._halt_requested and "stopped before" in str(exc):
-                final, note = JobState.STOPPED, "loop stopped (halt)"
-                self.ended_by = "halt"
-            else:
-                final, note = self._fail(exc)
-        except BaseException as exc:  # noqa: BLE001 - the job must never kill the kernel
-            final, note = self._fail(exc)
-        else:
-            if self._cancel_requested:
-                final = JobState.CANCELLED
-            elif self._stop.is_set():
-                final = JobState.STOPPED
-        finally:
-            self._close_loop(loop)
-        if final is JobState.CANCELLED:
-            self.ended_by = "cancel"
-        elif final is JobState.STOPPED and self.ended_by is None:
-            self.ended_by = "stop"
-        self.finished = time.time()
-        self._set_state(final, note)
+            loop.run_until_complete(work)
+        except BaseException as exc:  # noqa: BLE001 - the outcome is read from the task (see _outcome)
+            return exc
+        return None
+
+    def _outcome(self, work: asyncio.Task | None, failure: BaseException | None) -> tuple[str, str | None, Any]:
+        """(ended_by, note, result) from what happened to the work task and the requests on record."""
+        request = self._end_request()
+        hard = request if request in ("stop-forced", "cancel", "halt") else None
+        if work is None:
+            if failure is not None:
+                return self._fail(failure), None, None
+            return request or "cancel", f"{request} before the work started", None
+        if not work.done():  # the loop stopped under the work
+            if hard is not None:
+                return hard, self._note(hard), None
+            if isinstance(failure, RuntimeError):
+                return "halt", "the work stopped its own loop", None
+            return self._fail(failure or RuntimeError("the job loop ended before its work")), None, None
+        if work.cancelled():
+            return hard or "cancel", self._note(hard) if hard else "the work raised CancelledError", None
+        exc = work.exception()
+        if exc is not None:
+            return self._fail(exc), None, None
+        ending = "stop" if self._stop.is_set() else "completed"
+        note = f"{hard} requested, but the work finished first" if hard and hard != "stop-forced" else None
+        return ending, note or (self._note(ending) if ending == "stop" else None), work.result()
+
+    def _note(self, ending: str) -> str:
+        return {
+            "stop": "stopped at a safe point",
+            "stop-forced": f"stop forced: the work did not reach a safe point within {self.stop_timeout:g} s "
+                           "and was cancelled; kept results are in job.result",
+            "cancel": "cancelled",
+            "halt": "loop stopped (halt)",
+        }[ending]
+
+    def _fail(self, exc: BaseException) -> str:
+        self.exception = exc
+        self.error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.channels.publish("log", self.error)
+        self._fail_note = f"{type(exc).__name__}: {exc}"
+        return "error"
+
+    def _finish(self, ending: str, note: str | None, result: Any) -> None:
+        with self._ctl:
+            self._result = result
+            self.ended_by = ending
+            self.finished = time.time()
+            self._fn, self._args, self._kwargs = None, (), {}
+            self._work = self._stopper = None
+            if self._watchdog is not None:
+                self._watchdog.cancel()
+            if ending == "error":
+                note = self._fail_note
+            self._set_state(STATE_OF_ENDING[ending], note)
         with self._state_lock:
             callbacks, self._on_finish = self._on_finish, []
         self._done.set()
         for fn in callbacks:
             try:
                 fn(self)
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - a listener must not break the job
                 self.channels.publish("log", traceback.format_exc())
-
-    def _fail(self, exc: BaseException) -> tuple[JobState, str]:
-        self.exception = exc
-        self.error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        self.channels.publish("log", self.error)
-        return JobState.FAILED, f"{type(exc).__name__}: {exc}"
-
-    async def _watch_stop(self) -> None:
-        await self._stop.wait()
-        if self._stop_timeout is not None:
-            await asyncio.sleep(self._stop_timeout)
-            if self._work is not None and not self._work.done():
-                self._cancel_requested = True
-                self._work.cancel()
+                log.warning("job %s: a done callback failed", self.id, exc_info=True)
 
     def _close_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._ctl:
+            self._closing = True
         try:
+            loop.stop()  # documented: stop() then run_forever() runs one iteration;
+            loop.run_forever()  # this also clears a stop left by halt()
             pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
             for task in pending:
                 task.cancel()
             if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                _, stuck = loop.run_until_complete(asyncio.wait(pending, timeout=CLEANUP_S))
+                if stuck:
+                    text = f"{len(stuck)} task(s) ignored cancellation and were abandoned"
+                    self.channels.publish("log", text + "\n")
+                    log.warning("job %s: %s", self.id, text)
             loop.run_until_complete(loop.shutdown_asyncgens())
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception as exc:  # noqa: BLE001 - report, then close the loop anyway
+            self.channels.publish("log", f"closing the job's loop failed: {type(exc).__name__}: {exc}\n")
+            log.warning("job %s: closing its loop failed", self.id, exc_info=True)
         finally:
             asyncio.set_event_loop(None)
             loop.close()
+
+    # -- removal -------------------------------------------------------
+    def _release(self) -> None:
+        """Drop what a removed job holds: its result, kept partial result,
+        views and the frames of its error's traceback."""
+        with self._ctl:
+            self.removed = True
+            self._result = self._partial = None
+            self.views = []
+            seen: set[int] = set()
+            exc = self.exception
+            while exc is not None and id(exc) not in seen:
+                seen.add(id(exc))
+                if exc.__traceback__ is not None:
+                    traceback.clear_frames(exc.__traceback__)
+                    exc.__traceback__ = None
+                exc = exc.__cause__ or exc.__context__
+
+
+__all__ = ["CLEANUP_S", "ESCALATE_S", "Job", "JobContext", "StopEvent", "check_stop_timeout"]

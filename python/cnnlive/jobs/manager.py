@@ -5,12 +5,16 @@ from __future__ import annotations
 import atexit
 import inspect
 import itertools
+import logging
 import os
 import threading
+import time
 from typing import Any, Callable, Coroutine
 
-from .job import Job
+from .job import Job, check_stop_timeout
 from .state import FINISHED, JobRunningError, JobState, UnknownJobError
+
+log = logging.getLogger("cnnlive")
 
 try:  # IPython's BackgroundJobManager keeps the threads, as in the seed
     from IPython.lib.backgroundjobs import BackgroundJobManager
@@ -31,6 +35,25 @@ def default_runs_root() -> str:
     from ..config import config
 
     return config.runs_folder()
+
+
+def _forget_background(bg: Any, thread: Any) -> None:
+    """Drop a finished thread from IPython's BackgroundJobManager.
+
+    Its own ``remove()`` leaves the job in ``all`` and in the report lists
+    (IPython 8 and 9, ``IPython/lib/backgroundjobs.py``), and the thread holds
+    ``Job._run`` and so the job: clear every container that can hold it.
+    """
+    if bg is None or thread is None:
+        return
+    table = getattr(bg, "all", None)
+    num = getattr(thread, "num", None)
+    if isinstance(table, dict) and table.get(num) is thread:
+        del table[num]
+    for name in ("_running", "_completed", "_dead", "_comp_report", "_dead_report"):
+        seq = getattr(bg, name, None)
+        if isinstance(seq, list):
+            seq[:] = [j for j in seq if j is not thread]
 
 
 class JobManager:
@@ -56,7 +79,10 @@ class JobManager:
         **kwargs: Any,
     ) -> Job:
         """Run ``coro_fn(ctx, *args, **kwargs)`` in a new background thread
-        with its own asyncio loop; return the Job at once."""
+        with its own asyncio loop; return the Job at once. ``stop_timeout``:
+        seconds of grace after ``stop()`` before the work is cancelled
+        (default ``cnnlive.config.stop_timeout``)."""
+        stop_timeout = check_stop_timeout(stop_timeout)
         if not inspect.iscoroutinefunction(coro_fn):
             what = getattr(coro_fn, "__name__", type(coro_fn).__name__)
             raise TypeError(
@@ -74,7 +100,8 @@ class JobManager:
         job.add_done_callback(lambda j: self._notify("finished", j))
         self._notify("started", job)
         if self._bg is not None and _in_ipython():
-            job.thread = self._bg.new(job._run, daemon=True)
+            with self._lock:  # BackgroundJobManager itself is not thread-safe
+                job.thread = self._bg.new(job._run, daemon=True)
         else:
             job.thread = threading.Thread(target=job._run, name=f"cnnlive-{job_id}", daemon=True)
             job.thread.start()
@@ -110,7 +137,13 @@ class JobManager:
         return self.get(job_id).halt()
 
     def remove(self, job_id: int | Job) -> Job:
-        """Forget a finished job; a running job raises JobRunningError."""
+        """Forget a finished job; a running job raises JobRunningError.
+
+        Drops every reference cnnlive and IPython's BackgroundJobManager hold
+        on the job, and the job's own references to its result, kept partial
+        result, views and error frames, so a removed training job's model can
+        be freed. Variables of your own (``job``, ``model``, ``result``) still
+        hold what they hold."""
         job = self.get(job_id)
         if not job.done:
             raise JobRunningError(
@@ -118,29 +151,54 @@ class JobManager:
             )
         with self._lock:
             self._jobs.pop(job.id, None)
+            _forget_background(self._bg, job.thread)
+        job._release()
         self._notify("removed", job)
         return job
 
     def stop_all(self, timeout: float | None = 5.0, cancel_after: bool = True) -> list[Job]:
-        """Stop every running job; cancel those still running after ``timeout``."""
+        """Stop every running job; cancel those still running after ``timeout``
+        seconds (in all), then wait up to ``timeout`` again."""
         running = [j for j in self.list() if not j.done]
         for job in running:
             job.stop()
-        for job in running:
-            job.wait(timeout)
+        _wait_all(running, timeout)
         if cancel_after:
-            for job in running:
-                if not job.done:
-                    job.cancel()
-                    job.wait(timeout)
+            late = [j for j in running if not j.done]
+            for job in late:
+                job.cancel()
+            _wait_all(late, timeout)
         return running
 
-    def shutdown(self, timeout: float = 5.0) -> None:
-        """Stop all jobs and join their threads (kernel shutdown)."""
-        self.stop_all(timeout=timeout / 2)
+    def shutdown(self, timeout: float | None = None) -> list[Job]:
+        """Kernel shutdown or restart: stop every job (grace), cancel, then
+        halt what is left, and join the threads, all within ``timeout``
+        seconds (default ``cnnlive.config.shutdown_timeout``). Never hangs;
+        returns the jobs whose threads still run (sync code that never yields)."""
+        from ..config import config
+
+        budget = float(config.shutdown_timeout if timeout is None else timeout)
+        t0 = time.monotonic()
+        running = [j for j in self.list() if not j.done]
+        for job in running:
+            job.stop()
+        _wait_all(running, 0.6 * budget)
+        for how, share in (("cancel", 0.8), ("halt", 0.9)):
+            late = [j for j in running if not j.done]
+            for job in late:
+                getattr(job, how)()
+            _wait_all(late, max(0.0, t0 + share * budget - time.monotonic()))
+        alive = []
         for job in self.list():
-            if job.thread is not None and job.thread.is_alive():
-                job.thread.join(timeout / 2)
+            thread = job.thread
+            if thread is not None and thread.is_alive():
+                thread.join(max(0.0, t0 + budget - time.monotonic()))
+                if thread.is_alive():
+                    alive.append(job)
+        if alive:
+            log.warning("cnnlive shutdown: %d job thread(s) still run sync code that cannot be interrupted: %s",
+                        len(alive), ", ".join(str(j.id) for j in alive))
+        return alive
 
     # -- reporting ------------------------------------------------------------
     def rows(self) -> list[dict[str, Any]]:
@@ -185,8 +243,16 @@ class JobManager:
         for fn in listeners:
             try:
                 fn(event, job)
-            except Exception:  # noqa: BLE001 - a broken view must not break jobs
-                pass
+            except Exception as exc:  # noqa: BLE001 - a broken view must not break jobs
+                log.warning("cnnlive: a job listener failed on %r for job %s", event, job.id, exc_info=True)
+                job.channels.publish("log", f"a job listener failed: {type(exc).__name__}: {exc}\n")
+
+
+def _wait_all(jobs: list[Job], timeout: float | None) -> None:
+    """Wait for all ``jobs`` with one deadline (None: no limit)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for job in jobs:
+        job.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
 
 _manager: JobManager | None = None

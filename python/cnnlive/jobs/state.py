@@ -1,4 +1,4 @@
-"""Job states and the errors the job layer raises."""
+"""Job states, the words for how a job ended, and the errors the job layer raises."""
 
 from __future__ import annotations
 
@@ -23,6 +23,22 @@ class JobState(str, Enum):
 
 
 FINISHED = frozenset({JobState.STOPPED, JobState.CANCELLED, JobState.COMPLETED, JobState.FAILED})
+
+#: ``job.ended_by``: how a finished job ended (``TrainingResult.ended`` uses the same words).
+ENDINGS = ("completed", "stop", "stop-forced", "cancel", "halt", "error")
+
+#: The final state each ending leads to.
+STATE_OF_ENDING = {
+    "completed": JobState.COMPLETED,
+    "stop": JobState.STOPPED,
+    "stop-forced": JobState.STOPPED,
+    "cancel": JobState.CANCELLED,
+    "halt": JobState.STOPPED,
+    "error": JobState.FAILED,
+}
+
+#: Endings a user (or the grace timer) can ask for, weakest first.
+REQUESTS = ("stop", "stop-forced", "cancel", "halt")
 
 
 class UnknownJobError(KeyError):
