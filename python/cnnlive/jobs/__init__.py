@@ -11,13 +11,17 @@ from typing import Any, Callable, Coroutine
 from .job import Job, JobContext, StopEvent
 from .manager import JobManager, manager
 from .reporter import NullReporter, Reporter
-from .state import JobRunningError, JobState, UnknownJobError
+from .state import ENDINGS, JobRunningError, JobState, UnknownJobError
 
 
 def start(coro_fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any, name: str | None = None,
-          **kwargs: Any) -> Job:
-    """Start ``coro_fn(ctx, *args, **kwargs)`` as a background job."""
-    return manager().start(coro_fn, *args, name=name, **kwargs)
+          stop_timeout: float | None = None, **kwargs: Any) -> Job:
+    """Start ``coro_fn(ctx, *args, **kwargs)`` as a background job.
+
+    ``stop_timeout``: seconds the work gets after ``stop()`` to reach a safe
+    point before its task is cancelled (default ``cnnlive.config.stop_timeout``).
+    """
+    return manager().start(coro_fn, *args, name=name, stop_timeout=stop_timeout, **kwargs)
 
 
 def get(job_id: int) -> Job:
@@ -51,7 +55,8 @@ def halt(job_id: int) -> str:
 
 
 def remove(job_id: int) -> Job:
-    """Forget a finished job."""
+    """Forget a finished job and free what cnnlive holds of it (its result,
+    views and model); your own variables still hold what they hold."""
     return manager().remove(job_id)
 
 
@@ -61,7 +66,7 @@ def stop_all(timeout: float | None = 5.0) -> "list[Job]":
 
 
 __all__ = [
-    "Job", "JobContext", "JobManager", "JobRunningError", "JobState", "NullReporter", "Reporter", "StopEvent",
+    "ENDINGS", "Job", "JobContext", "JobManager", "JobRunningError", "JobState", "NullReporter", "Reporter", "StopEvent",
     "UnknownJobError", "cancel", "get", "halt", "list", "manager", "remove", "start",
     "status", "stop", "stop_all",
 ]
