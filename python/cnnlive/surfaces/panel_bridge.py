@@ -8,8 +8,10 @@ as a path.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from typing import Any
 
 from .._version import __version__
@@ -18,6 +20,7 @@ from ..protocol import PROTOCOL_VERSION, ProtocolError, validate
 from ..views.panel_transport import PanelTransport
 
 TARGET = "cnnlive"
+log = logging.getLogger("cnnlive")
 
 
 def kernel_has_subshells() -> bool:
@@ -27,7 +30,8 @@ def kernel_has_subshells() -> bool:
         import ipykernel
 
         return int(ipykernel.__version__.split(".")[0]) >= 7
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - no ipykernel (plain IPython): no subshells
+        log.debug("ipykernel version unknown; assuming no subshells", exc_info=True)
         return False
 
 
@@ -61,6 +65,7 @@ class PanelBridge:
         try:
             comm = create_comm(target_name=TARGET, data=self.hello())
         except Exception:  # noqa: BLE001 - no frontend (plain IPython)
+            log.debug("no front end to announce the panel to", exc_info=True)
             return
         self._adopt(comm)
 
@@ -85,7 +90,7 @@ class PanelBridge:
             self._comms[comm.comm_id] = comm
         comm.on_msg(lambda msg, c=comm: self._on_msg(c, msg))
         comm.on_close(lambda msg, c=comm: self._forget(c))
-        comm.send(self.transport.snapshot())
+        self.transport.send_snapshot(comm.send)
 
     def _forget(self, comm: Any) -> None:
         with self._lock:
@@ -98,10 +103,23 @@ class PanelBridge:
             try:
                 comm.send(msg, buffers=buffers or None)
             except Exception:  # noqa: BLE001 - a closed comm must not stop others
+                log.warning("cnnlive panel: sending to comm %s failed; dropping it", comm.comm_id, exc_info=True)
                 self._forget(comm)
 
     def _on_msg(self, comm: Any, msg: dict) -> None:
-        comm.send(self.handle(msg.get("content", {}).get("data")))
+        data = msg.get("content", {}).get("data")
+        if isinstance(data, dict) and data.get("action") == "snapshot":
+            with self.transport.lock:  # no older card may follow this snapshot
+                comm.send(self.handle(data))
+            return
+        comm.send(self.handle(data))
+
+    def final_update(self) -> None:
+        """Send every job's current card now (kernel shutdown: final states)."""
+        try:
+            self.transport.pump(now=time.monotonic() + self.transport.min_interval)
+        except Exception:  # noqa: BLE001 - shutting down: report, never hang
+            log.warning("cnnlive panel: the final update failed", exc_info=True)
 
     def close(self) -> None:
         self.transport.close()
@@ -110,15 +128,15 @@ class PanelBridge:
         for comm in comms:
             try:
                 comm.close()
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:  # noqa: BLE001 - already closed by the front end
+                log.debug("closing panel comm failed", exc_info=True)
         if self._registered:
             try:
                 from comm import get_comm_manager
 
                 get_comm_manager().unregister_target(TARGET, self._on_open)
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:  # noqa: BLE001 - the comm manager is gone (kernel shutting down)
+                log.debug("unregistering the panel's comm target failed", exc_info=True)
             self._registered = False
 
     # -- requests ----------------------------------------------------------------
@@ -151,5 +169,5 @@ class PanelBridge:
                 message = getattr(job, action)()
         except (UnknownJobError, JobRunningError) as exc:
             return self._reply(rid, False, str(exc))
-        self.transport._wake.set()
+        self.transport.wake()
         return self._reply(rid, True, message)

@@ -8,6 +8,7 @@ Images go as PNG bytes in the comm message's buffers.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -17,6 +18,7 @@ from ..jobs import Job, JobManager
 from .frames import to_png
 from .resources import ResourceMeter
 
+log = logging.getLogger("cnnlive")
 Send = Callable[[dict, list], None]
 SPARK_POINTS = 100
 LOG_LINES = 8
@@ -56,17 +58,26 @@ def card(job: Job) -> dict[str, Any]:
 
 
 class PanelTransport:
-    """Sends job cards to the panel at a capped rate on its own thread."""
+    """Sends job cards to the panel at a capped rate on its own thread.
+
+    ``lock`` guards what was sent (pump on the transport thread, snapshots on
+    the comm's thread); a snapshot is built and sent under it, so an older
+    card never follows a newer snapshot. A job whose card cannot be built is
+    reported once (logger ``cnnlive`` and the job's log) and skipped; the
+    other cards go on."""
 
     def __init__(self, manager: JobManager, send: Send, rate_hz: float = 10.0,
                  tick: float = 0.02, resources_period: float = 2.0) -> None:
         self.manager, self.send = manager, send
         self.min_interval = 1.0 / rate_hz
         self.tick, self.resources_period = tick, resources_period
+        self.lock = threading.RLock()
         self._sent_version: dict[int, tuple] = {}
         self._sent_at: dict[int, float] = {}
         self._image_stamp: dict[int, float | None] = {}
         self._known: set[int] = set()
+        self._reported: set[tuple[int, str]] = set()
+        self._last_loop_error = ""
         self._meter = ResourceMeter()
         self._next_resources = 0.0
         self._stop = threading.Event()
@@ -86,12 +97,19 @@ class PanelTransport:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def wake(self) -> None:
+        """Look at the jobs now instead of at the next tick."""
+        self._wake.set()
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 self.pump()
-            except Exception:  # noqa: BLE001 - never let the transport die
-                pass
+            except Exception as exc:  # noqa: BLE001 - never let the transport die; say so once per error
+                text = f"{type(exc).__name__}: {exc}"
+                if text != self._last_loop_error:
+                    self._last_loop_error = text
+                    log.warning("cnnlive panel transport: %s", text, exc_info=True)
             self._wake.wait(self.tick)
             self._wake.clear()
 
@@ -99,19 +117,46 @@ class PanelTransport:
         self.sent_messages += 1
         self.send(msg, buffers or [])
 
+    def _report(self, job: Job, what: str, exc: BaseException) -> None:
+        """Report a failure for one job once: logger and the job's log."""
+        if (job.id, what) in self._reported:
+            return
+        self._reported.add((job.id, what))
+        log.warning("cnnlive panel: the %s of job %s failed; the other cards go on", what, job.id, exc_info=exc)
+        job.channels.publish("log", f"panel: the {what} of this job failed ({type(exc).__name__}: {exc}); "
+                                    "the other cards go on\n")
+
+    def _cards(self, jobs: list[Job]) -> list[dict[str, Any]]:
+        cards = []
+        for job in jobs:
+            try:
+                cards.append(card(job))
+            except Exception as exc:  # noqa: BLE001 - one broken card never stops the others
+                self._report(job, "card", exc)
+        return cards
+
     def snapshot(self) -> dict[str, Any]:
         """A full snapshot message (also resets what counts as sent)."""
-        jobs = self.manager.list()
-        now = time.monotonic()
-        for job in jobs:
-            self._sent_version[job.id] = (job.channels.version, job.state)
-            self._sent_at[job.id] = now
-        self._known = {j.id for j in jobs}
-        return {"type": "snapshot", "jobs": [card(j) for j in jobs]}
+        with self.lock:
+            jobs = self.manager.list()
+            now = time.monotonic()
+            for job in jobs:
+                self._sent_version[job.id] = (job.channels.version, job.state)
+                self._sent_at[job.id] = now
+            self._known = {j.id for j in jobs}
+            return {"type": "snapshot", "jobs": self._cards(jobs)}
+
+    def send_snapshot(self, send: Callable[[dict], Any]) -> None:
+        """Build and send a snapshot under the lock (no older card can follow it)."""
+        with self.lock:
+            send(self.snapshot())
 
     def pump(self, now: float | None = None) -> int:
         """Send what changed and is due; returns the number of messages sent."""
-        now = time.monotonic() if now is None else now
+        with self.lock:
+            return self._pump(time.monotonic() if now is None else now)
+
+    def _pump(self, now: float) -> int:
         sent = 0
         jobs = self.manager.list()
         ids = {j.id for j in jobs}
@@ -129,7 +174,11 @@ class PanelTransport:
             if not finished_now and now - self._sent_at.get(job.id, -1e9) < self.min_interval:
                 continue
             self._sent_version[job.id], self._sent_at[job.id] = version, now
-            msg: dict[str, Any] = {"type": "job", "job": card(job)}
+            try:
+                msg: dict[str, Any] = {"type": "job", "job": card(job)}
+            except Exception as exc:  # noqa: BLE001 - one broken card never stops the others
+                self._report(job, "card", exc)
+                continue
             buffers: list[bytes] = []
             stamp = job.channels.stamp("images")
             if stamp is not None and stamp != self._image_stamp.get(job.id):
@@ -138,8 +187,8 @@ class PanelTransport:
                     png, w, h, caption = to_png(job.channels.latest("images"))
                     msg["image"] = {"buffer": 0, "width": w, "height": h, "caption": caption}
                     buffers.append(png)
-                except (ValueError, TypeError):
-                    pass
+                except Exception as exc:  # noqa: BLE001 - the card goes without its image
+                    self._report(job, "image", exc)
             self._emit(msg, buffers)
             sent += 1
         if now >= self._next_resources:
