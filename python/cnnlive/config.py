@@ -7,7 +7,7 @@ changeable at run time through ``cnnlive.config``.
 | ``stop_timeout`` | ``CNNLIVE_STOP_TIMEOUT`` | ``5.0`` s (grace after ``stop()``) |
 | ``fps``        | ``CNNLIVE_FPS``        | ``5.0`` frames/s of live figures |
 | ``panel_rate`` | ``CNNLIVE_PANEL_RATE`` | ``10.0`` panel updates/s per job |
-| ``shutdown_timeout`` | ``CNNLIVE_SHUTDOWN_TIMEOUT`` | ``3.0`` s to end all jobs at kernel shutdown |
+| ``shutdown_timeout`` | ``CNNLIVE_SHUTDOWN_TIMEOUT`` | ``1.5`` s to end all jobs at kernel shutdown (jupyter_client sends SIGTERM 2.5 s after its shutdown request) |
 
 This module imports nothing heavy; every layer may read it.
 """
@@ -40,7 +40,7 @@ class Config:
     stop_timeout: float = 5.0
     fps: float = 5.0
     panel_rate: float = 10.0
-    shutdown_timeout: float = 3.0
+    shutdown_timeout: float = 1.5
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -49,7 +49,7 @@ class Config:
             stop_timeout=_float_env("CNNLIVE_STOP_TIMEOUT", 5.0),
             fps=_float_env("CNNLIVE_FPS", 5.0),
             panel_rate=_float_env("CNNLIVE_PANEL_RATE", 10.0),
-            shutdown_timeout=_float_env("CNNLIVE_SHUTDOWN_TIMEOUT", 3.0),
+            shutdown_timeout=_float_env("CNNLIVE_SHUTDOWN_TIMEOUT", 1.5),
         )
 
     def runs_folder(self) -> str:

@@ -66,6 +66,7 @@ class JobManager:
         self._bg = BackgroundJobManager() if BackgroundJobManager else None
         self._listeners: list[Callable[[str, Job], None]] = []
         self.runs_root: str | None = None
+        self._shut_down = False
 
     # -- starting --------------------------------------------------------
     def start(
@@ -178,6 +179,9 @@ class JobManager:
         from ..config import config
 
         budget = float(config.shutdown_timeout if timeout is None else timeout)
+        if self._shut_down:  # again at exit after the kernel's shutdown: do not wait twice
+            budget = min(budget, 0.2)
+        self._shut_down = True
         t0 = time.monotonic()
         running = [j for j in self.list() if not j.done]
         for job in running:
@@ -191,10 +195,10 @@ class JobManager:
         alive = []
         for job in self.list():
             thread = job.thread
-            if thread is not None and thread.is_alive():
+            if thread is not None and thread.is_alive() and job.done:  # finishing: join it
                 thread.join(max(0.0, t0 + budget - time.monotonic()))
-                if thread.is_alive():
-                    alive.append(job)
+            if thread is not None and thread.is_alive():  # stuck in sync code: a daemon, never joined
+                alive.append(job)
         if alive:
             log.warning("cnnlive shutdown: %d job thread(s) still run sync code that cannot be interrupted: %s",
                         len(alive), ", ".join(str(j.id) for j in alive))

@@ -1,13 +1,24 @@
-"""``%load_ext cnnlive`` / ``%unload_ext cnnlive``."""
+"""``%load_ext cnnlive`` / ``%unload_ext cnnlive``, and the kernel's shutdown.
+
+Loading wraps the kernel's ``do_shutdown`` (shutdown and restart requests):
+every job is stopped (grace, then cancel, then halt), threads are joined with
+a timeout, the panel gets the final cards and its comms close. The whole of
+it is bounded by ``cnnlive.config.shutdown_timeout`` so a shutdown never
+hangs (jupyter_client kills a kernel that takes longer than 5 s). The
+JobManager's ``atexit`` hook covers plain IPython and interpreter exit.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from ..jobs import manager
+from ..jobs import Job, manager
 from .panel_bridge import PanelBridge
 
+log = logging.getLogger("cnnlive")
 _bridge: PanelBridge | None = None
+_hooked: tuple[Any, Any] | None = None  # (kernel, its original do_shutdown)
 
 
 def bridge() -> PanelBridge | None:
@@ -15,22 +26,63 @@ def bridge() -> PanelBridge | None:
     return _bridge
 
 
+def shutdown(restart: bool = False) -> list[Job]:
+    """End all jobs and the panel link (bounded; never raises). Returns the
+    jobs whose threads still run sync code that cannot be interrupted."""
+    alive: list[Job] = []
+    try:
+        alive = manager().shutdown()
+    except Exception:  # noqa: BLE001 - shutting down: report, go on
+        log.warning("cnnlive: ending the jobs at kernel %s failed", "restart" if restart else "shutdown",
+                    exc_info=True)
+    b = _bridge
+    if b is not None:
+        b.final_update()
+        b.close()
+    return alive
+
+
+def _hook_kernel(ipython: Any) -> None:
+    global _hooked
+    kernel = getattr(ipython, "kernel", None)
+    if kernel is None or not hasattr(kernel, "do_shutdown") or _hooked is not None:
+        return
+    original = kernel.do_shutdown
+
+    def do_shutdown(restart: bool) -> Any:
+        shutdown(restart)
+        return original(restart)
+
+    kernel.do_shutdown = do_shutdown
+    _hooked = (kernel, original)
+
+
+def _unhook_kernel() -> None:
+    global _hooked
+    if _hooked is not None:
+        kernel, original = _hooked
+        kernel.do_shutdown = original
+        _hooked = None
+
+
 def load(ipython: Any) -> None:
     global _bridge
     from .magics import CnnliveMagics
 
     ipython.register_magics(CnnliveMagics)
+    _hook_kernel(ipython)
     if _bridge is None:
         _bridge = PanelBridge(manager())
         try:
             _bridge.register()
         except Exception:  # noqa: BLE001 - plain IPython has no comm manager
-            pass
+            log.debug("cnnlive: no comm manager; the side panel is not available here", exc_info=True)
         _bridge.announce()
 
 
 def unload(ipython: Any) -> None:
     global _bridge
+    _unhook_kernel()
     if _bridge is not None:
         _bridge.close()
         _bridge = None

@@ -123,7 +123,11 @@ class Controls:
         while not self._stop.wait(period):
             try:
                 self.refresh()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the table stops refreshing; say why
+                import logging
+
+                logging.getLogger("cnnlive").warning("cnnlive controls: refreshing the job table failed",
+                                                     exc_info=True)
                 return
 
     def close(self) -> None:
