@@ -343,9 +343,26 @@ async def oip_work(ctx: Any, spec: OIPSpec) -> OIPResult:
     return result
 
 
+class _PollOnly:
+    """Lets a search stop between chunks without publishing its steps."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.poll = ctx.poll
+
+    def progress(self, done: float, total: float | None = None) -> None:
+        return None
+
+    def publish(self, channel: str, value: Any) -> None:
+        return None
+
+    def keep(self, result: Any) -> None:
+        return None
+
+
 async def oip_every_epoch_work(ctx: Any, training_job: Any, spec: OIPSpec) -> list[OIPResult]:
     """Re-run the same search on a weight snapshot after each epoch of a
-    running training job, so the user can watch patterns form."""
+    running training job, so the user can watch patterns form. Stop and
+    cancel act between chunks of a search (within a second)."""
     results: list[OIPResult] = []
     seen = -1
     while True:
@@ -354,7 +371,8 @@ async def oip_every_epoch_work(ctx: Any, training_job: Any, spec: OIPSpec) -> li
         if epochs != seen and getattr(result, "model", None) is not None:
             seen = epochs
             spec.model = snapshot_model(result.model)
-            r = search(spec, None)
+            ctx.publish("log", f"searching after epoch {epochs}\n")
+            r = search(spec, _PollOnly(ctx))
             r.provenance["epoch"] = epochs
             results.append(r)
             ctx.keep(results)
