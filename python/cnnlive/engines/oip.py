@@ -344,13 +344,11 @@ async def oip_work(ctx: Any, spec: OIPSpec) -> OIPResult:
 
 
 class _PollOnly:
-    """Lets a search stop between chunks without publishing its steps."""
+    """Lets a search stop between chunks and show its progress, without
+    publishing its steps."""
 
     def __init__(self, ctx: Any) -> None:
-        self.poll = ctx.poll
-
-    def progress(self, done: float, total: float | None = None) -> None:
-        return None
+        self.poll, self.progress = ctx.poll, ctx.progress
 
     def publish(self, channel: str, value: Any) -> None:
         return None
@@ -365,12 +363,17 @@ async def oip_every_epoch_work(ctx: Any, training_job: Any, spec: OIPSpec) -> li
     cancel act between chunks of a search (within a second)."""
     results: list[OIPResult] = []
     seen = -1
+    snapshot = None
     while True:
         result = training_job.result
         epochs = getattr(result, "epochs_done", 0)
         if epochs != seen and getattr(result, "model", None) is not None:
             seen = epochs
-            spec.model = snapshot_model(result.model)
+            if snapshot is None:
+                snapshot = snapshot_model(result.model)
+            else:  # same snapshot, new weights: the compiled search is reused
+                snapshot.set_weights(result.model.get_weights())
+            spec.model = snapshot
             ctx.publish("log", f"searching after epoch {epochs}\n")
             r = search(spec, _PollOnly(ctx))
             r.provenance["epoch"] = epochs
