@@ -27,6 +27,11 @@ _LAZY = {
 }
 
 
+# The package root is where the layers are wired: job.plot() loads the views
+# layer on first use without the job layer importing it.
+jobs.viewers.set_loader(lambda: importlib.import_module("cnnlive.views.live") and None)
+
+
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'cnnlive' has no attribute {name!r}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Coroutine
 
+from . import viewers
 from .job import Job, JobContext, StopEvent
 from .manager import JobManager, manager
 from .reporter import NullReporter, Reporter

@@ -199,15 +199,15 @@ class Job:
 
     def plot(self, fps: float | None = None) -> Any:
         """Show the job's live figure (a dashboard for training, images else)."""
-        from importlib import import_module
+        from . import viewers
 
-        return import_module("cnnlive.views.live").show(self, fps)
+        return viewers.show(self, fps)
 
     def save_plots(self, folder: str) -> list[str]:
         """Write the job's figures as PNG files into ``folder``."""
-        from importlib import import_module
+        from . import viewers
 
-        return import_module("cnnlive.views.live").save_plots(self, folder)
+        return viewers.save(self, folder)
 
     def add_done_callback(self, fn: Callable[["Job"], None]) -> None:
         with self._state_lock:

@@ -9,6 +9,7 @@ from typing import Any
 from IPython.core.magic import Magics, line_magic, magics_class
 
 from ..jobs import JobRunningError, UnknownJobError, manager
+from .choices import DATA_NAMES, MODEL_PRESETS, build_model, parse_floats, parse_maps
 
 
 class UsageError(Exception):
@@ -23,19 +24,12 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message or "")
 
 
-def _maps(text: str) -> Any:
-    if text == "all":
-        return "all"
-    parts = [int(p) for p in text.split(",") if p.strip()]
-    return parts[0] if len(parts) == 1 else parts
-
-
 def build_parser() -> _Parser:
     p = _Parser(prog="%cnnlive", description="Start, watch and stop cnnlive background jobs.")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     t = sub.add_parser("train", help="train a model in the background")
-    t.add_argument("--model", default="simple", help="simple | resnet | resnet-cifar | path to .keras")
-    t.add_argument("--data", default="digits", help="digits | mnist | fashion_mnist | cifar10 | .npz | IDX dir")
+    t.add_argument("--model", default="simple", help=f"{' | '.join(MODEL_PRESETS)} | notebook variable | .keras path")
+    t.add_argument("--data", default="digits", help=f"{' | '.join(DATA_NAMES)} | .npz | IDX dir")
     t.add_argument("--epochs", type=int, default=5)
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--optimizer", default="rmsprop")
@@ -47,7 +41,7 @@ def build_parser() -> _Parser:
     o = sub.add_parser("oip", help="search input patterns (OIP) of a conv layer")
     o.add_argument("--model", default="model", help="notebook variable, .keras path or job id (job:N)")
     o.add_argument("--layer", default="Conv2D_3")
-    o.add_argument("--maps", type=_maps, default=0, help="N, N,M,... or all")
+    o.add_argument("--maps", type=parse_maps, default=0, help="N, N,M,... or all")
     o.add_argument("--steps", type=int, default=200)
     o.add_argument("--wavelengths", default="14,7,3", help="noise length scales in pixels, comma separated")
     o.add_argument("--seed", type=int, default=1)
@@ -57,7 +51,7 @@ def build_parser() -> _Parser:
     d.add_argument("--model", default="model", help="notebook variable, .keras path or job id (job:N)")
     d.add_argument("--image", default=None, help="path of a photo; default: the bundled flower")
     d.add_argument("--layer", default="Conv2D_3")
-    d.add_argument("--maps", type=_maps, default=56)
+    d.add_argument("--maps", type=parse_maps, default=56)
     d.add_argument("--iterations", type=int, default=4)
     d.add_argument("--levels", type=int, default=1)
     d.add_argument("--size", type=int, default=560)
@@ -133,11 +127,8 @@ class CnnliveMagics(Magics):
         import cnnlive as cl
 
         data = cl.data.load(args.data)
-        if args.model == "simple":
-            model = cl.models.simple_cnn(input_shape=data.input_shape, classes=data.num_classes)
-        elif args.model in ("resnet", "resnet-cifar"):
-            model = cl.models.resnet_v2(input_shape=data.input_shape, classes=data.num_classes,
-                                        stacks=cl.models.RESNET_PRESETS["cifar-tiny"])
+        if args.model in MODEL_PRESETS:
+            model = build_model(args.model, data.input_shape, data.num_classes)
         else:
             model = self._resolve_model(args.model)
         if self.shell is not None and args.var:
@@ -152,7 +143,7 @@ class CnnliveMagics(Magics):
     def _do_oip(self, args: argparse.Namespace) -> Any:
         import cnnlive as cl
 
-        waves = tuple(float(w) for w in args.wavelengths.split(",") if w.strip())
+        waves = parse_floats(args.wavelengths, "wavelengths")
         job = cl.oip(self._resolve_model(args.model), layer=args.layer, maps=args.maps, steps=args.steps,
                      wavelengths=waves, seed=args.seed, name=args.name, plot=args.plot)
         print(f"started job {job.id} ({job.name})")

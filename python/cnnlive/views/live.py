@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..jobs import Job
+from ..jobs.viewers import register_viewer
 from .frames import as_image_array, to_uint8
 from .resources import ResourceMeter
 
@@ -392,3 +393,6 @@ def save_plots(job: Job, folder: str) -> list[str]:
             view._background = None
         paths.append(path)
     return paths
+
+
+register_viewer(show, save_plots)

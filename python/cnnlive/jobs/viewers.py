@@ -1,0 +1,50 @@
+"""A neutral registry for live figures: the views layer registers how to
+show and save a job's figures; ``Job.plot()`` and ``Job.save_plots()`` call
+them without the job layer importing views (the pattern of events/gpu.py).
+The package root installs a loader, so the views layer loads on first use."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+ShowFn = Callable[[Any, "float | None"], Any]
+SaveFn = Callable[[Any, str], "list[str]"]
+
+_lock = threading.Lock()
+_show: ShowFn | None = None
+_save: SaveFn | None = None
+_loader: Callable[[], None] | None = None
+
+
+def register_viewer(show: ShowFn, save: SaveFn) -> None:
+    """Called by the views layer when it loads."""
+    global _show, _save
+    with _lock:
+        _show, _save = show, save
+
+
+def set_loader(loader: Callable[[], None]) -> None:
+    """A function that loads (and so registers) the views layer on demand."""
+    global _loader
+    with _lock:
+        _loader = loader
+
+
+def _ensure() -> tuple[ShowFn, SaveFn]:
+    if _show is None and _loader is not None:
+        _loader()
+    if _show is None or _save is None:
+        raise RuntimeError("no live-figure viewer is registered; import cnnlive.views.live first")
+    return _show, _save
+
+
+def show(job: Any, fps: float | None = None) -> Any:
+    return _ensure()[0](job, fps)
+
+
+def save(job: Any, folder: str) -> list[str]:
+    return _ensure()[1](job, folder)
+
+
+__all__ = ["register_viewer", "save", "set_loader", "show"]
