@@ -23,7 +23,7 @@ from cnnlive.jobs.state import ENDINGS, STATE_OF_ENDING
 
 GRACE = 0.2       # stop_timeout of every job here
 SYNC_BLOCK = 0.6  # how long sync-blocking work blocks (it cannot be interrupted)
-SLACK = 4.0       # a loaded 2-core CI machine
+SLACK = 10.0      # a loaded 2-core CI machine (5 test runs at once)
 
 
 KEPT = set()  # id(job.channels) of jobs whose work kept a partial result
@@ -67,7 +67,6 @@ async def sync_blocking(ctx):
 
 
 WORKS = {"cooperative": cooperative, "deaf": deaf, "failing": failing, "sync": sync_blocking}
-NATURAL_END = {"cooperative": 300 * 0.005, "deaf": 600 * 0.005, "failing": 0.02, "sync": SYNC_BLOCK}
 
 
 def open_loops():
@@ -121,10 +120,10 @@ class JobMachine(RuleBasedStateMachine):
     @rule(job=jobs)
     def remove(self, job):
         if job.done:
-            kept_before = job.result
-            self.mgr.remove(job)
+            kept_before, removed_before = job.result, job.removed
+            self.mgr.remove(job)  # again for a removed job: harmless
             assert job.removed and job not in self.mgr.list()
-            assert kept_before is not None or not did_keep(job)  # it was there until removal
+            assert kept_before is not None or not did_keep(job) or removed_before  # there until removal
         else:
             try:
                 self.mgr.remove(job)
@@ -163,11 +162,15 @@ class JobMachine(RuleBasedStateMachine):
     def teardown(self):
         if not hasattr(self, "mgr"):
             return
+        t_stop = time.time()
+        for r in self.records.values():
+            if not r["job"].done:
+                r["requests"].append(("stop", t_stop))
         self.mgr.stop_all(timeout=10)
         for r in self.records.values():
             job = r["job"]
             assert job.wait(30).finished, f"{job} never ended"
-            bound = NATURAL_END[r["kind"]]
+            bound = float("inf")  # a natural end depends on the machine; requests bound the end
             for how, t in r["requests"]:
                 after = {"stop": GRACE + job_module.ESCALATE_S, "cancel": job_module.ESCALATE_S,
                          "halt": 0.0}[how]
