@@ -7,6 +7,7 @@ changeable at run time through ``cnnlive.config``.
 | ``stop_timeout`` | ``CNNLIVE_STOP_TIMEOUT`` | ``5.0`` s (grace after ``stop()``) |
 | ``fps``        | ``CNNLIVE_FPS``        | ``5.0`` frames/s of live figures |
 | ``panel_rate`` | ``CNNLIVE_PANEL_RATE`` | ``10.0`` panel updates/s per job |
+| ``oip_snapshot_mb`` | ``CNNLIVE_OIP_SNAPSHOT_MB`` | ``64.0`` MB of OIP snapshots kept per search (timeline) |
 
 This module imports nothing heavy; every layer may read it.
 """
@@ -39,6 +40,7 @@ class Config:
     stop_timeout: float = 5.0
     fps: float = 5.0
     panel_rate: float = 10.0
+    oip_snapshot_mb: float = 64.0
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -47,6 +49,7 @@ class Config:
             stop_timeout=_float_env("CNNLIVE_STOP_TIMEOUT", 5.0),
             fps=_float_env("CNNLIVE_FPS", 5.0),
             panel_rate=_float_env("CNNLIVE_PANEL_RATE", 10.0),
+            oip_snapshot_mb=_float_env("CNNLIVE_OIP_SNAPSHOT_MB", 64.0),
         )
 
     def runs_folder(self) -> str:
@@ -57,7 +60,7 @@ class Config:
         known = [f.name for f in fields(self)]
         if name not in known:
             raise AttributeError(f"unknown cnnlive setting {name!r}; settings: {', '.join(known)}")
-        if name in ("stop_timeout", "fps", "panel_rate") and (
+        if name in ("stop_timeout", "fps", "panel_rate", "oip_snapshot_mb") and (
                 not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
             raise ValueError(f"cnnlive.config.{name} must be a number > 0, got {value!r}")
         object.__setattr__(self, name, value)
