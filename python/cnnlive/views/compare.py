@@ -79,6 +79,8 @@ class _Range:
         new_hi = hi if self.hi is None else max(self.hi, hi)
         pad = 0.25 * ((new_hi - new_lo) or abs(new_hi) or 1.0)
         self.lo = new_lo if self.lo is not None and lo >= self.lo else new_lo - pad
+        if new_lo >= 0 > self.lo:  # non-negative data (losses, rates): the axis starts at 0
+            self.lo = 0.0
         self.hi = new_hi if self.hi is not None and hi <= self.hi else new_hi + pad
         return True
 

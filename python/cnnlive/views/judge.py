@@ -41,7 +41,7 @@ def _frame(ax: Any, color: str, width: float = 2.5) -> None:
 def _caption(m: int, q: float | None) -> str:
     if q is None:
         return f"map {m}"
-    return f"map {m}\nq {q:.2f}" if math.isfinite(q) else f"map {m}\nq {q}"
+    return f"map {m}\nq {q:.2f}" if math.isfinite(q) else f"map {m}\nq {'∞' if q > 0 else q}"
 
 
 def oip_grid_figure(result: Any, contrast: bool = False, cols: int | None = None, title: str = "") -> Any:
@@ -124,7 +124,7 @@ def exemplar_figure(ex: Any, oip: Any = None, show: str = "images", contrast: bo
                 ax.set_xlim(-0.5, img.shape[1] - 0.5)
                 ax.set_ylim(img.shape[0] - 0.5, -0.5)
             label = "" if ex.labels is None else f" · {ex.labels[r, j]}"
-            ax.set_title(f"{ex.activations[r, j]:.2f}{label}", fontsize=6, pad=2)
+            ax.set_title(f"{ex.activations[r, j]:.3g}{label}", fontsize=6, pad=2)
     what = "receptive-field crops" if show == "crops" else "images (orange: receptive field of the peak)"
     fig.suptitle(f"{ex.layer}: the {k} data {what} that drive each map most", fontsize=8)
     fig.tight_layout(pad=0.3)
