@@ -97,6 +97,12 @@ def test_compare_overlays_a_saved_run_and_a_live_job_and_follows_it(trained_runs
             wait_until(lambda: len(view.lines[(0, "accuracy", "accuracy")].get_xdata()) == e, live, timeout=60)
             assert np.allclose(view.lines[(0, "accuracy", "val_accuracy")].get_ydata(), [0.15 * i for i in range(1, e + 1)])
         assert view.frames >= 3  # the renderer drew each published epoch
+        woken = []
+        unsubscribe = view.job.channels.subscribe(woken.append)
+        live.channels.publish("log", "x\n")
+        unsubscribe()
+        live.channels.publish("log", "y\n")
+        assert woken == ["log"]  # the group wakes on a member's publish
         assert view.axes["loss"].get_xlim()[1] >= 3
     finally:
         live.stop()
@@ -129,3 +135,23 @@ def test_runs_compare_and_judge_figures_never_import_tensorflow(tmp_path):
             "cnnlive.views.compare, cnnlive.engines.runs, cnnlive.engines.timeline; "
             f"print(cl.runs({str(tmp_path)!r})); assert 'tensorflow' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.slow
+def test_magics_list_compare_and_judge(trained_runs, capsys):
+    from IPython.testing.globalipapp import get_ipython
+
+    root, jobs = trained_runs
+    ip = get_ipython()
+    ip.run_line_magic("load_ext", "cnnlive")
+    table = ip.run_line_magic("cnnlive", f"runs --folder {root}")
+    assert sorted(r.name for r in table) == ["small2", "small3"]
+    view = ip.run_line_magic("cnnlive", f"compare job:{jobs[0].id} {jobs[1].run_dir} --metrics loss")
+    assert view.metrics == ["loss"] and len(view.lines[(1, "loss", "loss")].get_xdata()) == 3
+    assert ip.run_line_magic("cnnlive", "compare nowhere-7") is None
+    assert "no run folder 'nowhere-7'" in capsys.readouterr().out
+    ip.user_ns["small"] = jobs[0].result.model
+    ex = ip.run_line_magic("cnnlive", "exemplars --model small --layer Conv2D_2 --maps 0,3 -k 2")
+    assert ex.images.shape == (2, 2, 28, 28, 1) and ex.figure is not None
+    assert ip.run_line_magic("cnnlive", "exemplars --model small --layer Conv2D_2 --maps 99") is None
+    assert "out of range" in capsys.readouterr().out

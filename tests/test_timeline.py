@@ -82,9 +82,10 @@ def test_every_epoch_results_are_capped_older_step_timelines_first():
 def test_every_epoch_search_keeps_each_epoch_and_exports_them(tmp_path):
     data = digits().take(400, 100)
     train = cl.train(cl.models.simple_cnn(), data, epochs=3, save=False)
-    watch = cl.oip(train, layer="Conv2D_3", maps=[1, 2], steps=20, every="epoch")
+    watch = cl.oip(train, layer="Conv2D_3", maps=[1, 2], steps=20, every="epoch", data=data)
     assert train.wait(300).value == "completed" and watch.wait(300).value == "completed", watch.error
     results = watch.result
     assert isinstance(results, OIPTimeline) and [r.provenance["epoch"] for r in results][-1] == 3
+    assert all(r.quality is not None and r.quality.shape == (2,) for r in results)  # judged every epoch
     with Image.open(results.save_gif(str(tmp_path / "epochs.gif"))) as gif:
         assert gif.n_frames == len(results)

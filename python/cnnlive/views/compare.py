@@ -38,6 +38,16 @@ class _GroupChannels(Channels):
     def version(self, value: int) -> None:
         self._own = value
 
+    def subscribe(self, notify: Any) -> Any:
+        """``notify(channel)`` after a publish on this group or any member job."""
+        stops = [super().subscribe(notify)] + [j.channels.subscribe(notify) for j in self._jobs]
+
+        def unsubscribe() -> None:
+            for stop in stops:
+                stop()
+
+        return unsubscribe
+
 
 class JobGroup:
     """Job-like handle over several jobs for the renderer: it runs while any
