@@ -3,6 +3,7 @@
 import asyncio
 import json
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -103,6 +104,12 @@ def test_compare_overlays_a_saved_run_and_a_live_job_and_follows_it(trained_runs
         unsubscribe()
         live.channels.publish("log", "y\n")
         assert woken == ["log"]  # the group wakes on a member's publish
+        live.stop()
+        assert live.wait(30).value == "stopped"
+        deadline = time.time() + 30
+        while view.animated and time.time() < deadline:  # the renderer's last frame makes every line static
+            time.sleep(0.05)
+        assert not view.animated and not any(l.get_animated() for l in view.lines.values())
         assert view.axes["loss"].get_xlim()[1] >= 3
     finally:
         live.stop()

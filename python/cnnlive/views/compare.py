@@ -89,7 +89,7 @@ class _Range:
         new_hi = hi if self.hi is None else max(self.hi, hi)
         pad = 0.25 * ((new_hi - new_lo) or abs(new_hi) or 1.0)
         self.lo = new_lo if self.lo is not None and lo >= self.lo else new_lo - pad
-        if new_lo >= 0 > self.lo:  # non-negative data (losses, rates): the axis starts at 0
+        if new_lo >= 0:  # non-negative data (losses, rates): the axis starts at 0
             self.lo = 0.0
         self.hi = new_hi if self.hi is not None and hi <= self.hi else new_hi + pad
         return True
@@ -104,12 +104,14 @@ class CompareView(View):
 
     def __init__(self, sources: Sequence[Job | Saved], metrics: Sequence[str]) -> None:
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         self.sources, self.metrics = list(sources), list(metrics)
         jobs = [s for s in self.sources if isinstance(s, Job)]
         cols = min(3, len(self.metrics))
         rows = int(np.ceil(len(self.metrics) / cols))
-        fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows + 0.4), squeeze=False)
+        with plt.ioff():  # shown once, by show_compare (ipympl would show an interactive figure again)
+            fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows + 0.4), squeeze=False)
         super().__init__(JobGroup(jobs), fig)
         self.axes = dict(zip(self.metrics, axes.flat))
         for ax in list(axes.flat)[len(self.metrics):]:
@@ -130,6 +132,7 @@ class CompareView(View):
             ax.set_title(metric, fontsize=9)
             ax.set_xlabel("epoch", fontsize=8)
             ax.set_xlim(0.5, 1.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         first = next(iter(self.axes.values()))
         first.legend(fontsize=7, loc="best", title="solid: train · dashed: validation", title_fontsize=7)
         self.x_range = _Range(0.5, 1.5)
@@ -208,6 +211,8 @@ def show_compare(view: CompareView) -> CompareView:
         display(view.fig)
         plt.close(view.fig)
         return view
+    elif backend.startswith(("qt", "tk", "gtk", "wx", "macosx")):
+        view.fig.show()
     if live:
         renderer().add(view)
     else:
