@@ -114,7 +114,10 @@ def receptive_field(model: "keras.Model", layer: str) -> Field:
         memo[id(op)] = result
         return result
 
-    return field_of(model.get_layer(layer))
+    try:
+        return field_of(model.get_layer(layer))
+    except (AttributeError, IndexError, TypeError):  # a graph this Keras version exposes differently
+        return whole
 
 
 __all__ = ["Field", "receptive_field"]
