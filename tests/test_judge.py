@@ -153,3 +153,13 @@ def test_bad_input_names_the_valid_choices():
     with pytest.raises(ValueError, match=r"shape \(8, 8, 1\).*takes \(28, 28, 1\)"):
         cl.oip(model, "Conv2D_3", maps=0, steps=5, data=np.zeros((4, 8, 8, 1)))
     assert len(cl.jobs.list()) == before  # no job started
+
+
+def test_an_oip_job_with_data_says_which_maps_do_not_beat_it():
+    model, data = trained_cnn(), digits()
+    job = cl.oip(model, layer="Conv2D_3", maps=[3, 7], steps=1, data=data)  # one step: still noise
+    assert job.wait(120).value == "completed", job.error
+    weak = [m for m, q in zip(job.result.maps, job.result.quality) if not q >= 1]
+    caption = job.channels.latest("images")["caption"]
+    assert weak and f"{len(weak)} of 2 OIPs do not beat the data (maps {weak})" in caption
+    assert "quality:" in job.log()

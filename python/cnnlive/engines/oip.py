@@ -358,6 +358,12 @@ async def oip_work(ctx: Any, spec: OIPSpec) -> OIPResult:
     ctx.publish("log", f"OIP on {spec.layer}, maps {spec.maps[:8]}{'...' if len(spec.maps) > 8 else ''}, "
                        f"{spec.settings.steps} steps\n")
     result = search(spec, ctx)
+    if result.quality is not None:  # judged against data: say which maps do not beat it
+        weak = [m for m, q in zip(result.maps, result.quality) if not q >= 1]
+        note = (f"{len(weak)} of {len(result.maps)} OIPs do not beat the data (maps {weak[:12]}"
+                f"{'...' if len(weak) > 12 else ''})" if weak else "every OIP beats the data")
+        ctx.publish("log", f"quality: {note}\n")
+        ctx.publish("images", {"image": result.grid(), "caption": f"{spec.layer}: {note}"})
     if ctx.run_dir:
         os.makedirs(ctx.run_dir, exist_ok=True)
         result.provenance["png"] = result.save_png(os.path.join(ctx.run_dir, "oip.png"))
