@@ -21,39 +21,70 @@ def _map_means(model, layer, x):
     return np.concatenate([np.asarray(sub(x[i:i + 500], training=False)) for i in range(0, len(x), 500)]).mean(axis=(1, 2))
 
 
+def _live_maps(model, data, n):
+    """The first ``n`` maps of Conv2D_3 that some test digit drives (a trained
+    model has a few dead maps; which ones depends on the run)."""
+    best = _map_means(model, "Conv2D_3", standardize(data.x_test)).max(axis=0)
+    return [int(m) for m in np.flatnonzero(best > 0)[:n]]
+
+
 def test_quality_is_oip_activation_over_best_data_activation():
     model, data = trained_cnn(), digits()
-    job = cl.oip(model, layer="Conv2D_3", maps=[0, 1, 2, 3, 4, 5], steps=120, data=data)
+    maps = _live_maps(model, data, 6)
+    job = cl.oip(model, layer="Conv2D_3", maps=maps, steps=200, data=data)
     assert job.wait(300).value == "completed", job.error
     r = job.result
-    assert r.quality.shape == (6,)
-    best = _map_means(model, "Conv2D_3", standardize(data.x_test))[:, r.maps].max(axis=0)  # brute force
-    own = _map_means(model, "Conv2D_3", r.images)[np.arange(6), r.maps]
-    assert np.allclose(r.data_best, best, rtol=1e-4)
-    live = best > 0  # a map no digit drives: quality is inf when its OIP drives it
-    assert np.allclose(r.quality[live], own[live] / best[live], rtol=1e-3)
-    assert np.all(np.isinf(r.quality[~live]) == (own[~live] > 0))
-    assert (r.quality > 1).sum() >= 3, r.quality  # a trained model's OIPs beat the digits on most maps
+    assert r.quality.shape == (6,) and r.maps == maps
+    best = _map_means(model, "Conv2D_3", standardize(data.x_test))[:, maps].max(axis=0)  # brute force
+    own = _map_means(model, "Conv2D_3", r.images)[np.arange(6), maps]
+    assert np.allclose(r.data_best, best, rtol=1e-4) and np.all(best > 0)
+    assert np.allclose(r.quality, own / best, rtol=1e-3)
     i = int(np.argmax(r.quality))
-    assert r.quality[i] > 1 and np.isclose(
-        _map_means(model, "Conv2D_3", standardize(data.x_test[r.data_best_index[i]][None]))[0, r.maps[i]], best[i])
+    assert r.quality[i] > 1, r.quality  # a trained map whose OIP works beats every test digit
+    assert np.isclose(_map_means(model, "Conv2D_3", standardize(data.x_test[r.data_best_index[i]][None]))[0, maps[i]],
+                      best[i], rtol=1e-4)
+
+
+def test_quality_of_a_map_no_data_image_drives_is_inf_or_nan():
+    import keras
+
+    from cnnlive.engines.oip import OIPResult
+
+    inp = keras.Input((4, 4, 1))
+    model = keras.Model(inp, keras.layers.Conv2D(2, 1, activation="relu", name="c")(inp))
+    model.get_layer("c").set_weights([np.array([[[[1.0, -1.0]]]], np.float32), np.zeros(2, np.float32)])
+    spec = prepare(model, "c", [0, 1], OIPSettings(steps=1, wavelengths=(3,)))
+    spec.input_standardization = "none"  # raw pixels, so the data below stay non-positive
+    images = np.stack([np.ones((4, 4, 1)), np.ones((4, 4, 1)), np.zeros((4, 4, 1))]).astype(np.float32)
+    r = OIPResult(images, np.zeros(3), [0, 1, 0], [(3.0,)] * 3, np.zeros((0, 3)),
+                  images[None], {})
+    data = -np.random.default_rng(0).random((5, 4, 4, 1)).astype(np.float32)  # map 0 = relu(x): silent on them
+    oip_quality(spec, r, data)
+    assert np.isinf(r.quality[0]) and r.quality[1] == 0.0 and np.isnan(r.quality[2])
+    assert r.data_best[0] == 0
+    assert r.data_best[1] == pytest.approx(float((-data).mean(axis=(1, 2, 3)).max()), rel=1e-5)
+    fig = cl.oip_grid(r)
+    assert "q ∞" in fig.axes[0].get_title() and "q nan" in fig.axes[2].get_title()
 
 
 def test_grid_marks_exactly_the_maps_that_do_not_beat_the_data():
     import matplotlib.colors as mcolors
 
     model, data = trained_cnn(), digits()
-    spec = prepare(model, "Conv2D_3", [3, 7, 9], OIPSettings(steps=80, seed=2))
+    spec = prepare(model, "Conv2D_3", _live_maps(model, data, 4), OIPSettings(steps=200, seed=2))
     r = search(spec)
-    r.images[1] = standardize(data.x_test[:1])[0] * 0.0  # a flat image cannot beat the data
+    r.images[1] = 0.0  # a flat image cannot beat the digits on a live map
     oip_quality(spec, r, data.x_test)
-    assert r.quality[1] < 1 and r.quality[0] > 1, r.quality
+    assert r.quality[1] < 1 and np.nanmax(r.quality) > 1, r.quality
     fig = cl.oip_grid(r)
     red = mcolors.to_rgba("#d62728")
-    marked = [mcolors.to_rgba(ax.title.get_color()) == red for ax in fig.axes[:3]]
-    assert marked == [bool(q < 1) for q in r.quality]
-    assert "does not beat" in fig._suptitle.get_text()
-    assert f"q {r.quality[0]:.2f}" in fig.axes[0].get_title()
+    marked = [mcolors.to_rgba(ax.title.get_color()) == red for ax in fig.axes[:4]]
+    assert marked == [not q >= 1 for q in r.quality]
+    framed = [ax.axison and mcolors.to_rgba(ax.spines["top"].get_edgecolor()) == red for ax in fig.axes[:4]]
+    assert framed == marked
+    assert f"does not beat the data ({sum(marked)} of 4)" in fig._suptitle.get_text()
+    i = int(np.nanargmax(r.quality))
+    assert f"q {r.quality[i]:.2f}" in fig.axes[i].get_title()
 
 
 def test_exemplars_are_the_top_k_by_mean_activation():

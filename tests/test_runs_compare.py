@@ -146,19 +146,17 @@ def test_runs_compare_and_judge_figures_never_import_tensorflow(tmp_path):
 
 @pytest.mark.slow
 def test_magics_list_compare_and_judge(trained_runs, capsys):
-    from IPython.testing.globalipapp import get_ipython
+    from cnnlive.surfaces.magics import CnnliveMagics
 
     root, jobs = trained_runs
-    ip = get_ipython()
-    ip.run_line_magic("load_ext", "cnnlive")
-    table = ip.run_line_magic("cnnlive", f"runs --folder {root}")
+    magic = CnnliveMagics(shell=None).cnnlive  # no global test shell: test_surfaces starts that one
+    table = magic(f"runs --folder {root}")
     assert sorted(r.name for r in table) == ["small2", "small3"]
-    view = ip.run_line_magic("cnnlive", f"compare job:{jobs[0].id} {jobs[1].run_dir} --metrics loss")
+    view = magic(f"compare job:{jobs[0].id} {jobs[1].run_dir} --metrics loss")
     assert view.metrics == ["loss"] and len(view.lines[(1, "loss", "loss")].get_xdata()) == 3
-    assert ip.run_line_magic("cnnlive", "compare nowhere-7") is None
+    assert magic("compare nowhere-7") is None
     assert "no run folder 'nowhere-7'" in capsys.readouterr().out
-    ip.user_ns["small"] = jobs[0].result.model
-    ex = ip.run_line_magic("cnnlive", "exemplars --model small --layer Conv2D_2 --maps 0,3 -k 2")
+    ex = magic(f"exemplars --model {jobs[0].result.path} --layer Conv2D_2 --maps 0,3 -k 2")
     assert ex.images.shape == (2, 2, 28, 28, 1) and ex.figure is not None
-    assert ip.run_line_magic("cnnlive", "exemplars --model small --layer Conv2D_2 --maps 99") is None
+    assert magic(f"exemplars --model {jobs[0].result.path} --layer Conv2D_2 --maps 99") is None
     assert "out of range" in capsys.readouterr().out
