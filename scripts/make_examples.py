@@ -64,6 +64,47 @@ nb("oip.ipynb", [
     ("code", "fresh = cl.models.simple_cnn()\ntrain = cl.train(fresh, data, epochs=2 if SMALL else 6, save=False)\n"
              "watch = cl.oip(train, layer='Conv2D_3', maps=[1, 2, 3, 4], steps=40, every='epoch', plot=True)\n"
              "train.wait(); watch.wait()\n[r.provenance['epoch'] for r in watch.result]"),
+    ("md", "Every epoch's patterns are kept (up to `cl.config.oip_snapshot_mb` MB) and export as a GIF:"),
+    ("code", "watch.result.save_gif('patterns-by-epoch.gif')"),
+    ("md", "## Do the patterns mean anything?\n\nWith `data=`, each OIP gets a `quality`: its map's mean "
+           "activation divided by the best mean activation of that map over the test images. Below 1, the "
+           "OIP does not beat the data (framed red in the grid)."),
+    ("code", "judged = cl.oip(model, layer='Conv2D_3', maps=list(range(8)), steps=60 if SMALL else 300, data=data)\n"
+             "judged.wait()\nprint(judged.result.quality.round(2))\ncl.oip_grid(judged.result);"),
+    ("md", "The digits that drive each map most, with the receptive field of the map's strongest position "
+           "framed, beside the map's OIP:"),
+    ("code", "ex = cl.exemplars(model, data, 'Conv2D_3', maps=[0, 1, 2, 3], k=6, oip=judged)\nex"),
+    ("code", "cl.exemplars(model, data, 'Conv2D_3', maps=[0, 1, 2, 3], k=6, oip=judged, show='crops');"),
+])
+
+nb("steer_and_compare.ipynb", [
+    ("md", "# Find and compare runs, judge the patterns\n\nTwo small training runs are saved to the runs "
+           "folder; `cl.runs()` lists them, `cl.compare` overlays them with a run still going, and the OIPs "
+           "of the better model are judged against the test digits (quality, exemplars).\n\n"
+           "Takes about 2 minutes on a laptop CPU."),
+    ("code", SETUP),
+    ("code", "data = cl.data.load('digits')\n"
+             "narrow = cl.models.simple_cnn(convs=((8, 3, 'relu'), (16, 3, 'relu'), (32, 3, 'relu')), name='narrow')\n"
+             "wide = cl.models.simple_cnn(name='wide')\n"
+             "a = cl.train(narrow, data, epochs=2 if SMALL else 6, name='narrow')\n"
+             "b = cl.train(wide, data, epochs=2 if SMALL else 6, name='wide')\n"
+             "a.wait(); b.wait()\n(a.state, b.state)"),
+    ("md", "The saved runs, newest first (a folder per run: `model.keras`, `history.json`):"),
+    ("code", "cl.runs()"),
+    ("md", "A third run starts; the figure overlays it, live, with the two saved runs (solid: training, "
+           "dashed: validation)."),
+    ("code", "c = cl.train(cl.models.simple_cnn(name='third'), data, epochs=2 if SMALL else 6, name='third')\n"
+             "runs = cl.runs()\n"
+             "view = cl.compare(c, runs[f'narrow-{a.id}'], b.run_dir, metrics=['loss', 'accuracy'])"),
+    ("code", "c.wait()\nview.save('compare.png')"),
+    ("md", "## Judge the patterns of the wide model\n\n`quality` < 1: the OIP drives its map less than the "
+           "best test digit does."),
+    ("code", "o = cl.oip(b.result.path, layer='Conv2D_3', maps=list(range(8)), steps=60 if SMALL else 300, data=data)\n"
+             "o.wait()\nprint(o.result.quality.round(2))\ncl.oip_grid(o.result);"),
+    ("code", "ex = cl.exemplars(b.result.path, data, 'Conv2D_3', maps=list(range(4)), k=6, oip=o)\n"
+             "ex.images.shape, ex.crops.shape"),
+    ("md", "The search's timeline (every snapshot, capped by `cl.config.oip_snapshot_mb`) as a GIF:"),
+    ("code", "o.result.save_gif('oip-timeline.gif')"),
 ])
 
 nb("dream.ipynb", [

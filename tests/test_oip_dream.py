@@ -72,7 +72,7 @@ def test_oip_job_stop_keeps_best_images_and_exports(runs_dir, tmp_path):
     png, gif = r.save_png(str(tmp_path / "g.png")), r.save_gif(str(tmp_path / "e.gif"))
     from PIL import Image
 
-    assert Image.open(png).size[0] > 28 * 11 and Image.open(gif).n_frames == len(r.evolution)
+    assert Image.open(png).size[0] > 28 * 11 and Image.open(gif).n_frames == len(r.timeline)  # the timeline: every kept snapshot
 
 
 @pytest.mark.parametrize("kwargs,match", [

@@ -24,6 +24,10 @@ _LAZY = {
     "LiveCallback": ("cnnlive.engines.training", "LiveCallback"),
     "controls": ("cnnlive.surfaces.widgets", "controls"),
     "activation_grid": ("cnnlive.surfaces.api", "activation_grid"),
+    "exemplars": ("cnnlive.surfaces.api", "exemplars"),
+    "oip_grid": ("cnnlive.surfaces.api", "oip_grid"),
+    "runs": ("cnnlive.surfaces.api", "runs"),
+    "compare": ("cnnlive.surfaces.api", "compare"),
 }
 
 

@@ -8,6 +8,7 @@ changeable at run time through ``cnnlive.config``.
 | ``fps``        | ``CNNLIVE_FPS``        | ``5.0`` frames/s of live figures |
 | ``panel_rate`` | ``CNNLIVE_PANEL_RATE`` | ``10.0`` panel updates/s per job |
 | ``shutdown_timeout`` | ``CNNLIVE_SHUTDOWN_TIMEOUT`` | ``1.5`` s to end all jobs at kernel shutdown (jupyter_client sends SIGTERM 2.5 s after its shutdown request) |
+| ``oip_snapshot_mb`` | ``CNNLIVE_OIP_SNAPSHOT_MB`` | ``64.0`` MB of OIP snapshots kept per search (timeline) |
 
 This module imports nothing heavy; every layer may read it.
 """
@@ -41,6 +42,7 @@ class Config:
     fps: float = 5.0
     panel_rate: float = 10.0
     shutdown_timeout: float = 1.5
+    oip_snapshot_mb: float = 64.0
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -50,6 +52,7 @@ class Config:
             fps=_float_env("CNNLIVE_FPS", 5.0),
             panel_rate=_float_env("CNNLIVE_PANEL_RATE", 10.0),
             shutdown_timeout=_float_env("CNNLIVE_SHUTDOWN_TIMEOUT", 1.5),
+            oip_snapshot_mb=_float_env("CNNLIVE_OIP_SNAPSHOT_MB", 64.0),
         )
 
     def runs_folder(self) -> str:
@@ -60,7 +63,7 @@ class Config:
         known = [f.name for f in fields(self)]
         if name not in known:
             raise AttributeError(f"unknown cnnlive setting {name!r}; settings: {', '.join(known)}")
-        if name in ("stop_timeout", "fps", "panel_rate", "shutdown_timeout") and (
+        if name in ("stop_timeout", "fps", "panel_rate", "shutdown_timeout", "oip_snapshot_mb") and (
                 not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
             raise ValueError(f"cnnlive.config.{name} must be a number > 0, got {value!r}")
         object.__setattr__(self, name, value)

@@ -15,6 +15,7 @@ import numpy as np
 from .backend import keras, tf
 from .models import spatial_layers
 from .noise import check_wavelengths, initial_noise
+from .timeline import Thinning, Timeline, cap_bytes, save_gif as _timeline_gif
 
 OBJECTIVES = ("map", "node", "layer")
 
@@ -185,6 +186,7 @@ class OIPSpec:
     layer_shape: tuple[int, int, int]
     input_shape: tuple[int, int, int]
     waves_per_image: list[tuple[float, ...]] = field(default_factory=list)
+    data: np.ndarray | None = None  # images to judge the OIPs against (result.quality)
 
     @property
     def batch_maps(self) -> np.ndarray:
@@ -227,6 +229,11 @@ class OIPResult:
     provenance: dict[str, Any]
     steps_done: int = 0
     converged: np.ndarray | None = None
+    quality: np.ndarray | None = None           # (N,) OIP activation / best data activation (data=)
+    oip_mean: np.ndarray | None = None          # (N,) mean activation of each image's map
+    data_best: np.ndarray | None = None         # (N,) best mean activation of that map over the data
+    data_best_index: np.ndarray | None = None   # (N,) which data image gave it
+    timeline: Timeline | None = None            # every snapshot (each chunk of steps), capped
 
     def grid(self, contrast: bool = False) -> np.ndarray:
         from .imaging import contrast as enhance
@@ -244,6 +251,10 @@ class OIPResult:
             out[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = img
         return out
 
+    def _grid_of(self, images: np.ndarray) -> np.ndarray:
+        return OIPResult(images, self.activations, self.maps, self.wavelengths, self.curves, self.evolution,
+                         self.provenance).grid()
+
     def save_png(self, path: str, contrast: bool = False) -> str:
         from PIL import Image
 
@@ -251,6 +262,10 @@ class OIPResult:
         return path
 
     def save_gif(self, path: str, ms_per_frame: int = 300) -> str:
+        """The timeline (every kept snapshot, labelled by step) as a GIF;
+        without a timeline, the evolution snapshots."""
+        if self.timeline is not None and len(self.timeline):
+            return _timeline_gif(self.timeline.items(), self._grid_of, path, ms_per_frame)
         from PIL import Image
 
         frames = []
@@ -294,6 +309,8 @@ def search(spec: OIPSpec, ctx: Any = None, x0: np.ndarray | None = None) -> OIPR
     curves: list[np.ndarray] = []
     snap_every = max(1, s.steps // max(1, s.snapshots))
     evolution = [x.copy()]
+    timeline = Timeline()
+    timeline.add("step 0", x)
     done = 0
     while done < s.steps and active.any():
         k = min(s.chunk if ctx is not None else max(s.chunk, 50), s.steps - done)
@@ -312,21 +329,27 @@ def search(spec: OIPSpec, ctx: Any = None, x0: np.ndarray | None = None) -> OIPR
             active[silent] = True
         if done // snap_every > (done - k) // snap_every:
             evolution.append(x.copy())
+        timeline.add(f"step {done}", x)
         if ctx is not None:
             ctx.progress(done, s.steps)
             ctx.publish("metrics", {"activation": float(np.mean(final)), "best": float(np.mean(best)),
                                     "active": int(active.sum()), "step": done})
             partial = OIPResult(best_x, best, list(maps), spec.waves_per_image, np.concatenate(curves),
-                                np.stack(evolution), _provenance(spec, done), done, ~active)
+                                np.stack(evolution), _provenance(spec, done), done, ~active, timeline=timeline)
             ctx.keep(partial)
             ctx.publish("images", {"image": partial.grid(), "caption": f"{spec.layer} step {done}"})
             if ctx.poll():
                 break
     if len(evolution) == 1 or not np.array_equal(evolution[-1], x):
         evolution.append(x.copy())
-    return OIPResult(best_x, best, [int(m) for m in maps], spec.waves_per_image,
-                     np.concatenate(curves) if curves else np.zeros((0, n), np.float32), np.stack(evolution),
-                     _provenance(spec, done), done, ~active)
+    result = OIPResult(best_x, best, [int(m) for m in maps], spec.waves_per_image,
+                       np.concatenate(curves) if curves else np.zeros((0, n), np.float32), np.stack(evolution),
+                       _provenance(spec, done), done, ~active, timeline=timeline)
+    if spec.data is not None:
+        from .judge import oip_quality
+
+        oip_quality(spec, result, spec.data)
+    return result
 
 
 async def oip_work(ctx: Any, spec: OIPSpec) -> OIPResult:
@@ -335,6 +358,12 @@ async def oip_work(ctx: Any, spec: OIPSpec) -> OIPResult:
     ctx.publish("log", f"OIP on {spec.layer}, maps {spec.maps[:8]}{'...' if len(spec.maps) > 8 else ''}, "
                        f"{spec.settings.steps} steps\n")
     result = search(spec, ctx)
+    if result.quality is not None:  # judged against data: say which maps do not beat it
+        weak = [m for m, q in zip(result.maps, result.quality) if not q >= 1]
+        note = (f"{len(weak)} of {len(result.maps)} OIPs do not beat the data (maps {weak[:12]}"
+                f"{'...' if len(weak) > 12 else ''})" if weak else "every OIP beats the data")
+        ctx.publish("log", f"quality: {note}\n")
+        ctx.publish("images", {"image": result.grid(), "caption": f"{spec.layer}: {note}"})
     if ctx.run_dir:
         os.makedirs(ctx.run_dir, exist_ok=True)
         result.provenance["png"] = result.save_png(os.path.join(ctx.run_dir, "oip.png"))
@@ -357,11 +386,52 @@ class _PollOnly:
         return None
 
 
+class OIPTimeline(list):
+    """The results of an every-epoch search, oldest first: a list with a
+    size cap (``cnnlive.config.oip_snapshot_mb``). Past the cap the
+    step-by-step timelines of older results go first, then every other older
+    result (the first and the newest stay). ``save_gif`` shows one frame per
+    epoch."""
+
+    def __init__(self, cap: int | None = None) -> None:
+        super().__init__()
+        self.cap = cap_bytes() if cap is None else int(cap)
+        self._thinning = Thinning()
+
+    @property
+    def dropped(self) -> int:
+        return self._thinning.seen - len(self)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(r.images.nbytes + r.evolution.nbytes + r.curves.nbytes
+                   + (r.timeline.nbytes if r.timeline is not None else 0) for r in self)
+
+    def add(self, result: OIPResult) -> None:
+        if self._thinning.push():
+            self.pop()
+        self.append(result)
+        for older in self[:-1]:
+            if self.nbytes <= self.cap:
+                return
+            older.timeline = None
+        while self.nbytes > self.cap and len(self) > 2:
+            keep = self._thinning.thin()
+            self[:] = [self[i] for i in keep]
+
+    def save_gif(self, path: str, ms_per_frame: int = 500) -> str:
+        """The best OIPs after each kept epoch, as a GIF."""
+        if not self:
+            raise ValueError("no epoch has been searched yet")
+        return _timeline_gif([(f"epoch {r.provenance.get('epoch', i)}", r.images) for i, r in enumerate(self)],
+                             self[-1]._grid_of, path, ms_per_frame)
+
+
 async def oip_every_epoch_work(ctx: Any, training_job: Any, spec: OIPSpec) -> list[OIPResult]:
     """Re-run the same search on a weight snapshot after each epoch of a
     running training job, so the user can watch patterns form. Stop and
     cancel act between chunks of a search (within a second)."""
-    results: list[OIPResult] = []
+    results: OIPTimeline = OIPTimeline()
     seen = -1
     snapshot = None
     while True:
@@ -377,7 +447,7 @@ async def oip_every_epoch_work(ctx: Any, training_job: Any, spec: OIPSpec) -> li
             ctx.publish("log", f"searching after epoch {epochs}\n")
             r = search(spec, _PollOnly(ctx))
             r.provenance["epoch"] = epochs
-            results.append(r)
+            results.add(r)
             ctx.keep(results)
             ctx.publish("images", {"image": r.grid(), "caption": f"{spec.layer} after epoch {epochs}"})
             ctx.publish("metrics", {"activation": float(np.mean(r.activations)), "step": epochs})

@@ -88,14 +88,18 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
         objective: str = "map", node: tuple[int, int] | None = None,
         wavelengths: Sequence[float] = (14, 7, 3), step_size: float = 0.01, smoothing: float = 0.5,
         tolerance: float = 2e-4, snapshots: int = 6, seed: int | None = 1, every: str | None = None,
-        name: str | None = None, run_dir: str | None = None, plot: bool = False) -> Job:
+        name: str | None = None, run_dir: str | None = None, plot: bool = False,
+        data: Any = None) -> Job:
     """Search the input patterns (OIPs) that maximally activate ``maps`` of
     ``layer`` (an int, a list or "all"), by gradient ascent from noise with the
     given ``wavelengths`` (pixels). ``objective`` is "map" (mean activation),
     "node" (one ``node=(row, col)`` of each map) or "layer" (all maps).
     ``model`` may be a Keras model, a .keras path or a training Job; with
     ``every="epoch"`` and a running training job, the search re-runs after
-    each epoch. ``job.result`` is an OIPResult."""
+    each epoch. ``job.result`` is an OIPResult. With ``data`` (a Dataset, a
+    data set name or an image array; its test split is used) the result gets
+    ``quality``: per image, its map's mean activation over the best mean
+    activation of that map over the data (< 1: the OIP does not beat the data)."""
     from ..engines.oip import OIPSettings, oip_every_epoch_work, oip_work, prepare
 
     settings = OIPSettings(steps=steps, step_size=step_size, smoothing=smoothing, tolerance=tolerance,
@@ -108,10 +112,12 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
             raise ValueError("every='epoch' needs a training Job as model")
         source = model
         spec = prepare(_wait_model(model), layer, maps, settings)
+        spec.data = _judge_data(data, spec.model)
         job = manager().start(oip_every_epoch_work, source, spec, name=_name(f"oip-{layer}-epochs", name),
                               kind="oip", run_dir=run_dir)
         return _maybe_plot(job, plot)
     spec = prepare(_resolve_model(model, snapshot=True), layer, maps, settings)
+    spec.data = _judge_data(data, spec.model)
     job = manager().start(oip_work, spec, name=_name(f"oip-{layer}", name), kind="oip", run_dir=run_dir)
     return _maybe_plot(job, plot)
 
@@ -149,3 +155,102 @@ def activation_grid(model: Any, image: Any, layer: str = "Conv2D_1", **kwargs: A
 
     acts = layer_activations(_resolve_model(model, snapshot=False), image, layer)
     return activation_figure(acts, title=f"{layer}: {acts.shape[-1]} maps", **kwargs)
+
+
+def _judge_data(data: Any, model: Any) -> Any:
+    """The data images for ``oip(..., data=)``, checked against the model now."""
+    if data is None:
+        return None
+    from ..engines.judge import data_images
+
+    return data_images(data, model)[0]
+
+
+def _oip_result(result: Any) -> Any:
+    if isinstance(result, Job):
+        result = result.result
+    if isinstance(result, list) and result:  # an every-epoch search: its latest result
+        result = result[-1]
+    if result is None or not hasattr(result, "images") or not hasattr(result, "maps"):
+        raise TypeError(f"expected an OIP result or an OIP Job with a result, not {type(result).__name__}")
+    return result
+
+
+def exemplars(model: Any, data: Any = "digits", layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0,
+              k: int = 9, *, oip: Any = None, show: str = "images", plot: bool = True) -> Any:
+    """The ``k`` images of ``data`` (its test split) that drive each map of
+    ``layer`` most, with receptive-field crops around each map's peak.
+    ``.images`` is (maps, k, H, W, C). With ``plot`` a figure (``.figure``)
+    sets them beside each map's OIP from ``oip`` (an OIP result or job);
+    ``show`` is "images" (with the receptive field framed) or "crops"."""
+    from ..engines.judge import exemplars as find
+
+    if show not in ("images", "crops"):
+        raise ValueError(f"show must be 'images' or 'crops', got {show!r}")
+    pattern = None if oip is None else _oip_result(oip)
+    result = find(_resolve_model(model, snapshot=True), data, layer, maps, k)
+    if plot:
+        from ..views.judge import exemplar_figure
+
+        result.figure = exemplar_figure(result, pattern, show=show)
+    return result
+
+
+def oip_grid(result: Any, contrast: bool = False, cols: int | None = None, title: str = "") -> Any:
+    """Figure of the OIPs of a result (or an OIP job), each titled with its
+    map and, when the search had ``data=``, its quality; maps whose OIP does
+    not beat the data (quality < 1) are framed in red."""
+    from ..views.judge import oip_grid_figure
+
+    return oip_grid_figure(_oip_result(result), contrast=contrast, cols=cols, title=title)
+
+
+def runs(folder: str | None = None) -> Any:
+    """The saved runs in ``folder`` (default: ``cnnlive.config.runs_folder()``),
+    newest first, as a table: name, id, kind, date, epochs, best validation
+    metric, path."""
+    from ..config import config
+    from ..engines.runs import list_runs
+
+    return list_runs(folder or manager().runs_root or config.runs_folder())
+
+
+def compare(*sources: Any, metrics: Sequence[str] | str | None = None, folder: str | None = None) -> Any:
+    """One figure overlaying the epoch history of jobs (live while they run)
+    and saved runs (run folders, their names in the runs folder, or rows of
+    :func:`runs`). ``metrics`` defaults to loss and accuracy; validation
+    values are drawn dashed. Returns the view (``.fig``, ``.save(path)``)."""
+    from ..config import config
+    from ..engines.runs import metric_names, read_history, resolve_run
+    from ..views.compare import CompareView, Saved, show_compare
+
+    if not sources:
+        raise ValueError("compare needs at least one job or run folder; cl.runs() lists the saved runs")
+    root = folder or manager().runs_root or config.runs_folder()
+    items: list[Any] = []
+    available: list[str] = []
+    for source in sources:
+        if isinstance(source, Job):
+            hist = source.channels.history("epoch")
+            names = metric_names({k: v for k, v in hist.items() if v})
+            if not names and source.kind == "train":
+                names = ["loss", "accuracy"]  # nothing published yet: the default compiled metrics
+            items.append(source)
+        else:
+            run = resolve_run(source, root)
+            history = run.history or read_history(f"{run.path}/history.json")["epoch"]
+            if not history:
+                raise ValueError(f"run {run.folder!r} ({run.kind}) has no epoch history (history.json)")
+            names = metric_names(history)
+            items.append(Saved(run.folder, history))
+        available += [n for n in names if n not in available]
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    if metrics is None:
+        metrics = [m for m in ("loss", "accuracy") if m in available] or [m for m in available if m != "lr"][:2]
+        if not metrics:
+            raise ValueError("none of the sources has epoch metrics yet")
+    for m in metrics:
+        if m not in available:
+            raise ValueError(f"unknown metric {m!r}; available: {', '.join(available)}")
+    return show_compare(CompareView(items, list(metrics)))

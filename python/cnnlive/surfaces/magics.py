@@ -47,6 +47,7 @@ def build_parser() -> _Parser:
     o.add_argument("--seed", type=int, default=1)
     o.add_argument("--name", default=None)
     o.add_argument("--plot", action="store_true")
+    o.add_argument("--data", default=None, help="judge the OIPs against this data set's test images (quality)")
     d = sub.add_parser("dream", help="carve map patterns into a photo")
     d.add_argument("--model", default="model", help="notebook variable, .keras path or job id (job:N)")
     d.add_argument("--image", default=None, help="path of a photo; default: the bundled flower")
@@ -65,13 +66,25 @@ def build_parser() -> _Parser:
     lg = sub.add_parser("log", help="the job's captured output")
     lg.add_argument("id", type=int)
     lg.add_argument("-n", type=int, default=None, help="last N lines")
+    r = sub.add_parser("runs", help="table of the saved runs in the runs folder")
+    r.add_argument("--folder", default=None)
+    c = sub.add_parser("compare", help="overlay jobs (job:N) and saved runs (run folders) in one figure")
+    c.add_argument("sources", nargs="+", help="job:N or a run folder (path or name in the runs folder)")
+    c.add_argument("--metrics", default=None, help="comma separated, e.g. loss,accuracy")
+    e = sub.add_parser("exemplars", help="the data images that drive maps most, beside their OIPs")
+    e.add_argument("--model", default="model", help="notebook variable, .keras path or job id (job:N)")
+    e.add_argument("--data", default="digits")
+    e.add_argument("--layer", default="Conv2D_3")
+    e.add_argument("--maps", type=_maps, default=0, help="N, N,M,... or all")
+    e.add_argument("-k", type=int, default=9, help="images per map")
+    e.add_argument("--oip", default=None, help="an OIP job (job:N) whose patterns go beside them")
     sub.add_parser("help", help="this help")
     return p
 
 
 @magics_class
 class CnnliveMagics(Magics):
-    """``%cnnlive train|oip|dream|jobs|stop|cancel|halt|log|remove|help``."""
+    """``%cnnlive train|oip|dream|jobs|stop|cancel|halt|log|remove|runs|compare|exemplars|help``."""
 
     @line_magic
     def cnnlive(self, line: str) -> Any:
@@ -145,7 +158,8 @@ class CnnliveMagics(Magics):
 
         waves = parse_floats(args.wavelengths, "wavelengths")
         job = cl.oip(self._resolve_model(args.model), layer=args.layer, maps=args.maps, steps=args.steps,
-                     wavelengths=waves, seed=args.seed, name=args.name, plot=args.plot)
+                     wavelengths=waves, seed=args.seed, name=args.name, plot=args.plot,
+                     data=None if args.data is None else cl.data.load(args.data))
         print(f"started job {job.id} ({job.name})")
         return job
 
@@ -157,3 +171,23 @@ class CnnliveMagics(Magics):
                        plot=args.plot)
         print(f"started job {job.id} ({job.name})")
         return job
+
+    # runs, comparison, exemplars
+    def _do_runs(self, args: argparse.Namespace) -> Any:
+        import cnnlive as cl
+
+        return cl.runs(args.folder)
+
+    def _do_compare(self, args: argparse.Namespace) -> Any:
+        import cnnlive as cl
+
+        sources = [manager().get(int(s[4:])) if s.startswith("job:") else s for s in args.sources]
+        metrics = None if args.metrics is None else [m.strip() for m in args.metrics.split(",") if m.strip()]
+        return cl.compare(*sources, metrics=metrics)
+
+    def _do_exemplars(self, args: argparse.Namespace) -> Any:
+        import cnnlive as cl
+
+        oip = None if args.oip is None else manager().get(int(args.oip.removeprefix("job:")))
+        return cl.exemplars(self._resolve_model(args.model), cl.data.load(args.data), args.layer, args.maps,
+                            args.k, oip=oip)
