@@ -40,6 +40,9 @@ def lab(tmp_path_factory):
                # user settings and workspaces of this server only (tests change settings)
                JUPYTER_CONFIG_DIR=str(root.parent / f"{root.name}-config"))
     env.pop("MPLBACKEND")
+    news = Path(env["JUPYTER_CONFIG_DIR"], "lab", "user-settings", "@jupyterlab", "apputils-extension")
+    news.mkdir(parents=True, exist_ok=True)  # no "get notified about news?" toast over the panel
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     log = open(root / "server.log", "w")
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
            "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
