@@ -94,8 +94,9 @@ def test_labextension_paths_work_for_develop(tmp_path):
     (paths,) = cnnlive._jupyter_labextension_paths()
     src = Path(cnnlive.__file__).parent / paths["src"]
     assert json.loads((src / "package.json").read_text())["name"] == paths["dest"] == "cnnlive"
-    builder = Path(sys.executable).with_name("jupyter-builder")
-    r = subprocess.run([str(builder), "develop", "--overwrite", "--DevelopLabExtensionApp.sys_prefix=False",
+    builder = Path(sys.executable).with_name("jupyter-builder")  # JupyterLab 4.6+; older: jupyter labextension
+    cmd = [str(builder)] if builder.exists() else [sys.executable, "-m", "jupyterlab.labextensions"]
+    r = subprocess.run([*cmd, "develop", "--overwrite", "--DevelopLabExtensionApp.sys_prefix=False",
                         f"--DevelopLabExtensionApp.labextensions_dir={tmp_path}", "."],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr

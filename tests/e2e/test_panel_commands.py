@@ -1,7 +1,8 @@
 """End to end: the panel opens by itself when a notebook loads cnnlive; Stop
-all from the command palette; finished cards without active Stop/Cancel;
-metric labels, epoch and resource graphs; a setting changed in the Settings
-Editor takes effect; the panel comes back after a page reload."""
+all from the command palette and by its shortcut; finished cards without
+active Stop/Cancel; metric labels, epoch and resource graphs; the card context
+menu; settings changed in the Settings Editor take effect; a kernel restart is
+shown and drops the cards; the panel comes back after a page reload."""
 
 import time
 
@@ -138,7 +139,7 @@ def test_setting_changed_in_the_settings_editor_takes_effect(lab, page):
     one.get_by_role("button", name="Cancel").click()
     page.locator(".jp-Dialog").get_by_role("button", name="Cancel job").click()
     one.locator(".jp-cnnlive-state", has_text="cancelled").wait_for(timeout=60_000)
-    _palette(page, "Stop all jobs")
+    page.keyboard.press("Control+Alt+S")  # the default shortcut of Stop all
     _card(page, "two").locator(".jp-cnnlive-state", has_text="stopped").wait_for(timeout=60_000)
 
     # a kernel restart: the panel says so and drops the old kernel's cards
