@@ -42,7 +42,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const trans = (translator ?? nullTranslator).load('cnnlive');
     let settings: PanelSettings = FALLBACK_SETTINGS;
-    const model = new PanelModel();
+    const model = new PanelModel(trans);
     let link: KernelLink | null = null;
     const request = (action: Action, jobId: number) =>
       link ? link.request(action, jobId) : model.setNotice(trans.__('Not connected.'));

@@ -9,6 +9,14 @@ import {
   Resources
 } from './protocol';
 import { parseKernelMessage } from './guards';
+import type { TranslationBundle } from '@jupyterlab/translation';
+
+/** The part of a translation bundle the model uses (tests pass none). */
+export type Translate = Pick<TranslationBundle, '__'>;
+const untranslated: Translate = {
+  __: (msgid: string, ...args: unknown[]) =>
+    msgid.replace(/%(\d+)/g, (_, i) => String(args[Number(i) - 1]))
+};
 
 export type LinkStatus =
   | 'no-notebook'
@@ -56,6 +64,8 @@ function push(series: number[], value: number): void {
 }
 
 export class PanelModel {
+  constructor(private _trans: Translate = untranslated) {}
+
   status: LinkStatus = 'no-notebook';
   kernelLabel = '';
   hello: KernelHello | null = null;
@@ -117,8 +127,13 @@ export class PanelModel {
         this.mismatch =
           msg.protocol === PROTOCOL_VERSION
             ? ''
-            : `Protocol mismatch: the kernel's cnnlive ${msg.version} speaks protocol ${msg.protocol}, ` +
-              `this panel speaks ${PROTOCOL_VERSION}. Install matching versions (pip install -U cnnlive) and reload.`;
+            : this._trans.__(
+                "Protocol mismatch: the kernel's cnnlive %1 speaks protocol %2, this panel speaks %3. " +
+                  'Install matching versions (pip install -U cnnlive) and reload.',
+                msg.version,
+                msg.protocol,
+                PROTOCOL_VERSION
+              );
         break;
       case 'snapshot': {
         const fresh = new Map<number, JobView>();
@@ -163,7 +178,7 @@ export class PanelModel {
         });
         break;
       case 'reply':
-        this.notice = msg.ok ? msg.message : `Error: ${msg.message}`;
+        this.notice = msg.ok ? msg.message : this._trans.__('Error: %1', msg.message);
         break;
     }
     this._changed.emit();

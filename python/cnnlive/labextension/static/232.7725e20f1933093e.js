@@ -61,7 +61,7 @@
 .jp-cnnlive-image { max-width: 100%; image-rendering: pixelated; border: var(--jp-border-width) solid var(--jp-border-color2); }
 .jp-cnnlive-caption { color: var(--jp-ui-font-color2); font-size: var(--jp-ui-font-size0); }
 .jp-cnnlive-log {
-  max-height: 7em; overflow: auto; margin: 4px 0; padding: 4px;
+  max-height: 7em; overflow: auto; margin: 4px 0; padding: 4px; white-space: pre-wrap; overflow-wrap: anywhere;
   background: var(--jp-layout-color2); font-size: var(--jp-code-font-size);
 }
 .jp-cnnlive-buttons { display: flex; gap: 6px; margin-top: 4px; }
