@@ -45,7 +45,11 @@ setup_python() {
     say "pip install -e .[test] (builds the JupyterLab extension)"
     "$PY" -m pip install -q -e ".[test]"
     # serve the labextension from the source tree (npm run build shows at once)
-    .venv/bin/jupyter-builder develop --overwrite . >/dev/null
+    if [ -x .venv/bin/jupyter-builder ]; then
+      .venv/bin/jupyter-builder develop --overwrite . >/dev/null
+    else
+      .venv/bin/jupyter labextension develop --overwrite . >/dev/null
+    fi
     echo "$stamp" > .venv/.cnnlive-stamp
   fi
 }
@@ -77,6 +81,9 @@ case "${1:-}" in
       PATH="$PWD/.venv/bin:$PATH" npm run build
     fi
     py=python3; [ -x "$PY" ] && py="$PY"
+    if ! "$py" -m pip --version >/dev/null 2>&1; then
+      python3 -m venv .build-venv && py=.build-venv/bin/python
+    fi
     rm -rf dist
     say "building the wheel (pip wheel --no-deps)"
     "$py" -m pip wheel -q --no-deps -w dist .

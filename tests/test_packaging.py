@@ -45,6 +45,17 @@ def test_shipped_labextension_is_built_from_the_current_sources():
     assert shipped_schema == json.loads((ROOT / "schema" / "plugin.json").read_text())
 
 
+def test_committed_build_output_is_the_fresh_one():
+    """A rebuild (./run.sh setup rebuilds from src/) writes the same stamp as
+    the committed one unless the committed output was stale."""
+    stamp = f"{PACKAGE_JSON['jupyterlab']['outputDir']}/build-stamp.json"
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    r = subprocess.run(["git", "diff", "--stat", "--", stamp], cwd=ROOT, capture_output=True, text=True)
+    assert r.stdout.strip() == "", (f"{stamp} differs from the committed one: the committed labextension is "
+                                    "stale; run npm run build and commit python/cnnlive/labextension")
+
+
 def test_stale_build_output_is_detected(tmp_path):
     """The freshness check fails when a source changes after the build."""
     copy = tmp_path / "repo"
