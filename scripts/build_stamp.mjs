@@ -2,14 +2,23 @@
 // over src/, style/, schema/, package.json, tsconfig.json and the protocol
 // schema, written into the build output (npm run build runs this last).
 // `node scripts/build_stamp.mjs --check` exits 1 when the build output is
-// stale (tests/test_packaging.py and ./run.sh wheel run it).
+// stale (tests/test_packaging.py and ./run.sh wheel run it). The build also
+// copies install.json into the output, so the wheel maps one folder.
 import { createHash } from 'crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
+import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { dirname, join } from 'path';
 import { fileURLToPath } from 'url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const INPUTS = ['src', 'style', 'schema', 'package.json', 'tsconfig.json', 'python/cnnlive/protocol/schema.json'];
+const INPUTS = [
+  'src',
+  'style',
+  'schema',
+  'package.json',
+  'tsconfig.json',
+  'install.json',
+  'python/cnnlive/protocol/schema.json'
+];
 
 function files(rel) {
   const full = join(ROOT, rel);
@@ -51,4 +60,5 @@ if (process.argv.includes('--check')) {
   }
 } else {
   writeFileSync(out, stamp);
+  copyFileSync(join(ROOT, 'install.json'), join(ROOT, pkg.jupyterlab.outputDir, 'install.json'));
 }

@@ -59,7 +59,7 @@ def test_committed_build_output_is_the_fresh_one():
 def test_stale_build_output_is_detected(tmp_path):
     """The freshness check fails when a source changes after the build."""
     copy = tmp_path / "repo"
-    for rel in ["src", "style", "schema", "scripts", "package.json", "tsconfig.json",
+    for rel in ["src", "style", "schema", "scripts", "package.json", "tsconfig.json", "install.json",
                 "python/cnnlive/protocol/schema.json", f"{PACKAGE_JSON['jupyterlab']['outputDir']}/build-stamp.json"]:
         src, dst = ROOT / rel, copy / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -178,8 +178,9 @@ def test_wheel_from_a_clean_clone_builds_and_installs_without_node(tmp_path):
     assert ours in sections, sections
     line = next((entry for entry in sections[ours] if entry.startswith("cnnlive ")), None)
     assert line is not None and re.search(r"enabled\s+OK", line), sections
-    settings = venv / "share" / "jupyter" / "labextensions" / "cnnlive" / "schemas" / "cnnlive" / "plugin.json"
-    assert settings.is_file()
+    installed = venv / "share" / "jupyter" / "labextensions" / "cnnlive"
+    assert (installed / "schemas" / "cnnlive" / "plugin.json").is_file()
+    assert json.loads((installed / "install.json").read_text())["packageName"] == "cnnlive"
     r = subprocess.run([str(vpy), "-c", "import cnnlive, sys; print(cnnlive.__version__, cnnlive.__file__)"],
                        capture_output=True, text=True, env=env, timeout=120)
     version, path = r.stdout.split()

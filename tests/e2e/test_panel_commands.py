@@ -4,7 +4,9 @@ active Stop/Cancel; metric labels, epoch and resource graphs; the card context
 menu; settings changed in the Settings Editor take effect; a kernel restart is
 shown and drops the cards; the panel comes back after a page reload."""
 
+import json
 import time
+import urllib.request
 
 import pytest
 
@@ -97,7 +99,17 @@ def test_stop_all_from_the_palette_leaves_finished_cards(lab, page):
     two.wait_for(state="detached", timeout=30_000)
 
 
-def test_setting_changed_in_the_settings_editor_takes_effect(lab, page):
+@pytest.fixture
+def default_settings(lab):
+    """Put the panel settings back afterwards (the lab server is shared)."""
+    yield
+    req = urllib.request.Request(f"{lab['url']}/lab/api/settings/cnnlive:plugin", method="PUT",
+                                 data=json.dumps({"raw": "{}"}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=30)
+
+
+def test_setting_changed_in_the_settings_editor_takes_effect(lab, page, default_settings):
     name = write_notebook(lab["root"], "settings.ipynb", CELLS)
     open_notebook(page, lab, name)
     run_cell(page, 0)
