@@ -95,39 +95,55 @@ export function addCommands(ctx: CommandContext): void {
     ctx.request('cancel', job.id);
   };
 
-  app.commands.addCommand(CommandIDs.stopJob, {
-    label: labelFor(trans.__('Stop'), trans.__('Stop job')),
-    caption: trans.__('Stop gracefully: the job keeps and saves what it has'),
-    isEnabled: enabledFor(isStoppable),
-    execute: async args => {
-      const job = await pick(args, jobs().filter(isStoppable), trans.__('Stop which job?'));
-      if (job && isStoppable(job)) {
-        ctx.request('stop', job.id);
+  /** A command on one job: the given or right-clicked one, else one picked. */
+  const jobCommand = (
+    id: string,
+    verb: string,
+    generic: string,
+    caption: string,
+    applies: (job: JobView) => boolean,
+    question: string,
+    act: (job: JobView) => void | Promise<void>
+  ) =>
+    app.commands.addCommand(id, {
+      label: labelFor(verb, generic),
+      caption,
+      isEnabled: enabledFor(applies),
+      execute: async args => {
+        const job = await pick(args, jobs().filter(applies), question);
+        if (job && applies(job)) {
+          await act(job);
+        }
       }
-    }
-  });
-  app.commands.addCommand(CommandIDs.cancelJob, {
-    label: labelFor(trans.__('Cancel'), trans.__('Cancel job')),
-    caption: trans.__('Cancel: end the job at once'),
-    isEnabled: enabledFor(isActive),
-    execute: async args => {
-      const job = await pick(args, jobs().filter(isActive), trans.__('Cancel which job?'));
-      if (job && isActive(job)) {
-        await cancel(job);
-      }
-    }
-  });
-  app.commands.addCommand(CommandIDs.removeJob, {
-    label: labelFor(trans.__('Remove'), trans.__('Remove finished job')),
-    caption: trans.__('Remove a finished job from the panel and cl.jobs'),
-    isEnabled: enabledFor(isFinished),
-    execute: async args => {
-      const job = await pick(args, jobs().filter(isFinished), trans.__('Remove which job?'));
-      if (job && isFinished(job)) {
-        ctx.request('remove', job.id);
-      }
-    }
-  });
+    });
+
+  jobCommand(
+    CommandIDs.stopJob,
+    trans.__('Stop'),
+    trans.__('Stop job'),
+    trans.__('Stop gracefully: the job keeps and saves what it has'),
+    isStoppable,
+    trans.__('Stop which job?'),
+    job => ctx.request('stop', job.id)
+  );
+  jobCommand(
+    CommandIDs.cancelJob,
+    trans.__('Cancel'),
+    trans.__('Cancel job'),
+    trans.__('Cancel: end the job at once'),
+    isActive,
+    trans.__('Cancel which job?'),
+    cancel
+  );
+  jobCommand(
+    CommandIDs.removeJob,
+    trans.__('Remove'),
+    trans.__('Remove finished job'),
+    trans.__('Remove a finished job from the panel and cl.jobs'),
+    isFinished,
+    trans.__('Remove which job?'),
+    job => ctx.request('remove', job.id)
+  );
   app.commands.addCommand(CommandIDs.stopAll, {
     label: trans.__('Stop all jobs'),
     caption: trans.__('Stop every running job of this kernel gracefully'),
