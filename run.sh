@@ -7,6 +7,9 @@
 #   ./run.sh test    set up, then every test (jest, pytest incl. browser + notebooks)
 #   ./run.sh bench   set up, then the benchmarks (prints ratios)
 #   ./run.sh setup   only set up
+#   ./run.sh wheel   build dist/cnnlive-*.whl (no Node needed: uses the shipped
+#                    python/cnnlive/labextension; rebuilds it first when Node
+#                    and node_modules are here and it is stale)
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=.venv/bin/python
@@ -34,13 +37,19 @@ setup_python() {
     "$PY" -m pip install -q --upgrade pip
   fi
   local stamp
-  stamp=$(cat pyproject.toml package.json package-lock.json tsconfig.json src/*.ts style/* \
+  stamp=$(cat pyproject.toml package.json package-lock.json tsconfig.json src/*.ts style/* schema/* \
           python/cnnlive/protocol/schema.json | sha256sum | cut -c1-16)
   if [ "$(cat .venv/.cnnlive-stamp 2>/dev/null)" != "$stamp" ] || [ ! -d node_modules ]; then
     say "npm ci"
     npm ci --no-audit --no-fund --loglevel=error
     say "pip install -e .[test] (builds the JupyterLab extension)"
     "$PY" -m pip install -q -e ".[test]"
+    # serve the labextension from the source tree (npm run build shows at once)
+    if [ -x .venv/bin/jupyter-builder ]; then
+      .venv/bin/jupyter-builder develop --overwrite . >/dev/null
+    else
+      .venv/bin/jupyter labextension develop --overwrite . >/dev/null
+    fi
     echo "$stamp" > .venv/.cnnlive-stamp
   fi
 }
@@ -55,8 +64,9 @@ case "${1:-}" in
     exec .venv/bin/jupyter lab "${root[@]}" examples/quickstart.ipynb ;;
   test)
     setup
-    say "protocol types fresh?"
-    "$PY" scripts/gen_protocol_types.py --check
+    say "protocol code and labextension fresh?"
+    node scripts/gen_protocol.mjs --check
+    node scripts/build_stamp.mjs --check
     say "jest"
     npx jest --ci
     say "pytest (unit, engines, browser, notebooks)"
@@ -65,5 +75,18 @@ case "${1:-}" in
     setup
     "$PY" -m pip install -q -e ".[test,bench]"
     "$PY" tests/benchmarks/run_all.py "${@:2}" ;;
-  *) sed -n '2,10p' "$0"; exit 2 ;;
+  wheel)
+    if command -v npm >/dev/null && [ -d node_modules ] && ! node scripts/build_stamp.mjs --check >/dev/null; then
+      say "labextension stale: npm run build"
+      PATH="$PWD/.venv/bin:$PATH" npm run build
+    fi
+    py=python3; [ -x "$PY" ] && py="$PY"
+    if ! "$py" -m pip --version >/dev/null 2>&1; then
+      python3 -m venv .build-venv && py=.build-venv/bin/python
+    fi
+    rm -rf dist
+    say "building the wheel (pip wheel --no-deps)"
+    "$py" -m pip wheel -q --no-deps -w dist .
+    ls dist/cnnlive-*.whl ;;
+  *) sed -n '2,13p' "$0"; exit 2 ;;
 esac

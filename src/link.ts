@@ -1,14 +1,19 @@
 // Connects the panel model to one kernel through the 'cnnlive' comm.
 import { Kernel, KernelMessage } from '@jupyterlab/services';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { PanelModel } from './model';
 import { Action, makeHello, makeRequest } from './guards';
 
 export const TARGET = 'cnnlive';
 
 export class KernelLink {
+  /** `onAnnounce` runs when the kernel opens the comm itself, which it does
+   *  when a notebook runs %load_ext cnnlive. */
   constructor(
     readonly kernel: Kernel.IKernelConnection,
-    private _model: PanelModel
+    private _model: PanelModel,
+    private _trans: TranslationBundle = nullTranslator.load('cnnlive'),
+    private _onAnnounce: () => void = () => undefined
   ) {
     kernel.registerCommTarget(TARGET, this._onKernelOpen);
     kernel.statusChanged.connect(this._onStatus, this);
@@ -36,7 +41,7 @@ export class KernelLink {
 
   request(action: Action, jobId?: number): void {
     if (!this._comm || this._comm.isDisposed) {
-      this._model.setNotice('Not connected: run %load_ext cnnlive in the notebook.');
+      this._model.setNotice(this._trans.__('Not connected: run %load_ext cnnlive in the notebook.'));
       return;
     }
     this._comm.send(makeRequest(action, jobId) as any);
@@ -44,7 +49,10 @@ export class KernelLink {
       const busy = this.kernel.status === 'busy';
       if (busy) {
         this._model.setNotice(
-          `${action} queued: this kernel handles it when the running cell ends (ipykernel 7 handles it at once).`
+          this._trans.__(
+            '%1 queued: this kernel handles it when the running cell ends (ipykernel 7 handles it at once).',
+            action
+          )
         );
       }
     }
@@ -77,6 +85,7 @@ export class KernelLink {
   ): void => {
     this._attach(comm);
     this._model.apply(msg.content.data, (msg.buffers ?? []) as ArrayBuffer[]);
+    this._onAnnounce();
   };
 
   private _attach(comm: Kernel.IComm): void {

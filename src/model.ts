@@ -1,7 +1,22 @@
 // The panel's state, kept apart from the DOM so it can be tested alone.
 import { Signal, ISignal } from '@lumino/signaling';
-import { PROTOCOL_VERSION, Card, KernelHello, Resources } from './protocol';
+import {
+  ACTIVE_STATES,
+  Card,
+  FINISHED_STATES,
+  KernelHello,
+  PROTOCOL_VERSION,
+  Resources
+} from './protocol';
 import { parseKernelMessage } from './guards';
+import type { TranslationBundle } from '@jupyterlab/translation';
+
+/** The part of a translation bundle the model uses (tests pass none). */
+export type Translate = Pick<TranslationBundle, '__'>;
+const untranslated: Translate = {
+  __: (msgid: string, ...args: unknown[]) =>
+    msgid.replace(/%(\d+)/g, (_, i) => String(args[Number(i) - 1]))
+};
 
 export type LinkStatus =
   | 'no-notebook'
@@ -16,21 +31,61 @@ export interface JobView extends Card {
   imageVersion: number;
 }
 
+/** Resource samples kept for the header's graphs (one every ~2 s). */
+export const HISTORY_POINTS = 90;
+
+export interface ResourceHistory {
+  cpu: number[];
+  rss: number[];
+  gpus: { name: string; used: number[]; total: number | null }[];
+}
+
+const finished = new Set<string>(FINISHED_STATES);
+const active = new Set<string>(ACTIVE_STATES);
+
+export function isFinished(job: Card): boolean {
+  return finished.has(job.state);
+}
+
+/** Running or pending and not already stopping: Stop still means something. */
+export function isStoppable(job: Card): boolean {
+  return active.has(job.state) && job.state !== 'stopping';
+}
+
+export function isActive(job: Card): boolean {
+  return active.has(job.state);
+}
+
+function push(series: number[], value: number): void {
+  series.push(value);
+  if (series.length > HISTORY_POINTS) {
+    series.splice(0, series.length - HISTORY_POINTS);
+  }
+}
+
 export class PanelModel {
+  constructor(private _trans: Translate = untranslated) {}
+
   status: LinkStatus = 'no-notebook';
   kernelLabel = '';
   hello: KernelHello | null = null;
   resources: Resources | null = null;
+  history: ResourceHistory = { cpu: [], rss: [], gpus: [] };
   jobs = new Map<number, JobView>();
   notice = '';
   mismatch = '';
   invalidMessages = 0;
+  /** When the kernel last restarted (ms since epoch), and how many cards it dropped. */
+  restart: { at: number; dropped: number } | null = null;
 
   get changed(): ISignal<this, void> {
     return this._changed;
   }
 
   setStatus(status: LinkStatus, kernelLabel?: string): void {
+    if (status === 'restarting' && this.status !== 'restarting') {
+      this.restart = { at: Date.now(), dropped: this.jobs.size };
+    }
     this.status = status;
     if (kernelLabel !== undefined) {
       this.kernelLabel = kernelLabel;
@@ -38,9 +93,9 @@ export class PanelModel {
     if (status !== 'connected') {
       this.hello = null;
       this.mismatch = '';
+      this._pid = null;
       if (status !== 'connecting') {
-        this.jobs.clear();
-        this.resources = null;
+        this._forgetKernel();
       }
     }
     this._changed.emit();
@@ -61,35 +116,36 @@ export class PanelModel {
     }
     switch (msg.type) {
       case 'hello':
+        if (this._pid !== null && msg.pid !== this._pid) {
+          // a new kernel process: whatever we show is from the old one
+          this.restart = { at: Date.now(), dropped: this.jobs.size };
+          this._forgetKernel();
+        }
+        this._pid = msg.pid;
         this.hello = msg;
         this.status = 'connected';
         this.mismatch =
           msg.protocol === PROTOCOL_VERSION
             ? ''
-            : `Protocol mismatch: the kernel's cnnlive ${msg.version} speaks protocol ${msg.protocol}, ` +
-              `this panel speaks ${PROTOCOL_VERSION}. Install matching versions (pip install -U cnnlive) and reload.`;
+            : this._trans.__(
+                "Protocol mismatch: the kernel's cnnlive %1 speaks protocol %2, this panel speaks %3. " +
+                  'Install matching versions (pip install -U cnnlive) and reload.',
+                msg.version,
+                msg.protocol,
+                PROTOCOL_VERSION
+              );
         break;
       case 'snapshot': {
         const fresh = new Map<number, JobView>();
         for (const card of msg.jobs) {
-          const old = this.jobs.get(card.id);
-          fresh.set(card.id, {
-            ...card,
-            image: old?.image,
-            imageVersion: old?.imageVersion ?? 0
-          });
+          fresh.set(card.id, this._merge(card));
         }
         this.jobs = fresh;
         this.status = 'connected';
         break;
       }
       case 'job': {
-        const old = this.jobs.get(msg.job.id);
-        const view: JobView = {
-          ...msg.job,
-          image: old?.image,
-          imageVersion: old?.imageVersion ?? 0
-        };
+        const view = this._merge(msg.job);
         if (msg.image && buffers[msg.image.buffer]) {
           const raw = buffers[msg.image.buffer];
           const bytes =
@@ -112,14 +168,52 @@ export class PanelModel {
         break;
       case 'resources':
         this.resources = msg;
+        push(this.history.cpu, msg.cpu_percent);
+        push(this.history.rss, msg.rss_mb);
+        this.history.gpus = msg.gpus.map(g => {
+          const old = this.history.gpus.find(h => h.name === g.name);
+          const used = old ? old.used : [];
+          push(used, g.used_mb);
+          return { name: g.name, used, total: g.total_mb };
+        });
         break;
       case 'reply':
-        this.notice = msg.ok ? msg.message : `Error: ${msg.message}`;
+        this.notice = msg.ok ? msg.message : this._trans.__('Error: %1', msg.message);
         break;
     }
     this._changed.emit();
     return true;
   }
 
+  /** A card merged with what the panel already knows of the job: its image,
+   *  metrics last seen (an epoch's val accuracy stays while batches report
+   *  loss), and the note of the latest state change. */
+  private _merge(card: Card): JobView {
+    const old = this.jobs.get(card.id);
+    const view: JobView = {
+      ...card,
+      image: old?.image,
+      imageVersion: old?.imageVersion ?? 0
+    };
+    if (old) {
+      view.metrics = { ...old.metrics, ...card.metrics };
+      if (card.note === null && old.state === card.state) {
+        view.note = old.note;
+      }
+      if (!card.epoch && old.epoch) {
+        view.epoch = old.epoch; // an epoch's end row carries no epoch number
+      }
+    }
+    return view;
+  }
+
+  private _forgetKernel(): void {
+    this.jobs.clear();
+    this.resources = null;
+    this.history = { cpu: [], rss: [], gpus: [] };
+    this._pid = null;
+  }
+
+  private _pid: number | null = null;
   private _changed = new Signal<this, void>(this);
 }

@@ -1,11 +1,19 @@
-// The "CNN Live" side panel: a header (kernel link, CPU/RAM/GPU) and one card per job.
+// The "CNN Live" side panel: a header (kernel link, CPU/RAM/GPU graphs) and
+// one card per job. Cards act through the plugin's commands.
 import { Widget } from '@lumino/widgets';
-import { JobView, PanelModel } from './model';
-import { Action } from './guards';
+import { TranslationBundle } from '@jupyterlab/translation';
+import { JobView, PanelModel, isActive, isFinished, isStoppable } from './model';
+import { PanelSettings } from './settings';
+import { formatElapsed, formatMegabytes, formatMetrics, sparklinePath } from './format';
 
-const FINISHED = new Set(['stopped', 'cancelled', 'completed', 'failed']);
+/** What a card's buttons do (the plugin runs its commands). */
+export interface CardActions {
+  stop(jobId: number): void;
+  cancel(jobId: number): void;
+  remove(jobId: number): void;
+}
 
-type Requester = (action: Action, jobId?: number) => void;
+const SVG = 'http://www.w3.org/2000/svg';
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -20,82 +28,107 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-export function sparklinePath(values: number[], w = 120, h = 28): string {
-  if (values.length < 2) {
-    return '';
+/** A small line graph: label, current value, SVG sparkline. */
+class Graph {
+  readonly node = el('div', 'jp-cnnlive-graph');
+  constructor(kind: string) {
+    this.node.dataset.resource = kind;
+    this._svg.setAttribute('viewBox', '0 0 80 20');
+    this._svg.setAttribute('preserveAspectRatio', 'none');
+    this._svg.setAttribute('class', 'jp-cnnlive-graph-svg');
+    this._path.setAttribute('class', 'jp-cnnlive-graph-line');
+    this._svg.append(this._path);
+    const text = el('div', 'jp-cnnlive-graph-text');
+    text.append(this._label, this._value);
+    this.node.append(text, this._svg);
   }
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  const span = hi - lo || 1;
-  return values
-    .map((v, i) => {
-      const x = (i / (values.length - 1)) * w;
-      const y = h - ((v - lo) / span) * (h - 2) - 1;
-      return `${i ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)}`;
-    })
-    .join(' ');
-}
 
-export function formatElapsed(s: number): string {
-  if (s < 60) {
-    return `${s.toFixed(1)} s`;
+  update(label: string, value: string, series: number[], lo = 0, hi?: number): void {
+    this._label.textContent = label;
+    this._value.textContent = value;
+    this._path.setAttribute('d', sparklinePath(series, 80, 20, lo, hi));
   }
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m} min ${Math.round(s % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
-}
 
-const STATUS_TEXT: Record<string, string> = {
-  'no-notebook': 'Open a notebook to follow its kernel.',
-  'no-kernel': 'This notebook has no running kernel.',
-  connecting: 'Connecting to the kernel…',
-  'not-loaded': 'cnnlive is not loaded in this kernel: run %load_ext cnnlive',
-  restarting: 'The kernel is restarting…',
-  connected: 'connected'
-};
+  private _label = el('span', 'jp-cnnlive-graph-label');
+  private _value = el('span', 'jp-cnnlive-graph-value');
+  private _svg = document.createElementNS(SVG, 'svg');
+  private _path = document.createElementNS(SVG, 'path');
+}
 
 class CardView {
   readonly node = el('div', 'jp-cnnlive-card');
   constructor(
     private _id: number,
-    request: Requester
+    private _trans: TranslationBundle,
+    actions: CardActions
   ) {
+    const t = _trans;
     const head = el('div', 'jp-cnnlive-card-head');
     head.append(this._title, this._state);
     this._bar.append(this._fill);
+    this._bar.setAttribute('role', 'progressbar');
     const buttons = el('div', 'jp-cnnlive-buttons');
-    this._stop.setAttribute('aria-label', 'Stop');
-    this._stop.title = 'Stop gracefully: the job keeps and saves what it has';
-    this._cancel.setAttribute('aria-label', 'Cancel');
-    this._cancel.title = 'Cancel: end the job at once';
-    this._remove.setAttribute('aria-label', 'Remove');
-    this._remove.title = 'Remove this finished job';
-    this._stop.onclick = () => request('stop', this._id);
-    this._cancel.onclick = () => request('cancel', this._id);
-    this._remove.onclick = () => request('remove', this._id);
+    this._stop.textContent = t.__('Stop');
+    this._cancel.textContent = t.__('Cancel');
+    this._remove.textContent = t.__('Remove');
+    this._stop.setAttribute('aria-label', t.__('Stop'));
+    this._cancel.setAttribute('aria-label', t.__('Cancel'));
+    this._remove.setAttribute('aria-label', t.__('Remove'));
+    this._remove.title = t.__('Remove this finished job from the panel and cl.jobs');
+    this._stop.onclick = () => actions.stop(this._id);
+    this._cancel.onclick = () => actions.cancel(this._id);
+    this._remove.onclick = () => actions.remove(this._id);
     buttons.append(this._stop, this._cancel, this._remove);
     this._spark.setAttribute('viewBox', '0 0 120 28');
+    this._spark.setAttribute('preserveAspectRatio', 'none');
     this._spark.setAttribute('class', 'jp-cnnlive-spark');
     this._path.setAttribute('class', 'jp-cnnlive-spark-line');
     this._spark.append(this._path);
     this._figure.append(this._img, this._caption);
     this.node.dataset.jobId = String(_id);
-    this.node.append(head, this._bar, this._meta, this._metrics, this._spark, this._figure, this._log, buttons);
+    this.node.append(
+      head,
+      this._bar,
+      this._meta,
+      this._note,
+      this._metrics,
+      this._spark,
+      this._figure,
+      this._log,
+      buttons
+    );
   }
 
-  update(job: JobView): void {
+  update(job: JobView, settings: PanelSettings): void {
+    const t = this._trans;
     this.node.dataset.state = job.state;
     this._title.textContent = `#${job.id} ${job.name}`;
-    this._state.textContent = job.state;
+    this._state.textContent = t.__(job.state);
     this._state.className = `jp-cnnlive-state jp-cnnlive-state-${job.state}`;
     const pct = job.progress === null ? null : Math.round(job.progress * 100);
     this._fill.style.width = pct === null ? '0%' : `${pct}%`;
-    this._bar.setAttribute('role', 'progressbar');
     this._bar.setAttribute('aria-valuenow', pct === null ? '' : String(pct));
-    this._meta.textContent = `${job.kind} · ${formatElapsed(job.elapsed)}${pct === null ? '' : ` · ${pct}%`}${job.note ? ` · ${job.note}` : ''}`;
-    this._metrics.textContent = Object.entries(job.metrics)
-      .slice(0, 6)
-      .map(([k, v]) => `${k} ${Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)}`)
-      .join('  ');
+    const parts = [job.kind, formatElapsed(job.elapsed, t)];
+    const epoch = job.epoch;
+    if (epoch) {
+      parts.push(
+        epoch.total ? t.__('epoch %1 of %2', epoch.current, epoch.total) : t.__('epoch %1', epoch.current)
+      );
+    }
+    if (pct !== null) {
+      parts.push(`${pct} %`);
+    }
+    this._meta.textContent = parts.join(' · ');
+    this._note.textContent = job.note ?? '';
+    this._note.style.display = job.note ? '' : 'none';
+    this._metrics.replaceChildren(
+      ...formatMetrics(job.metrics, t).map(m => {
+        const item = el('span', 'jp-cnnlive-metric');
+        item.dataset.key = m.key;
+        item.append(el('span', 'jp-cnnlive-metric-label', m.label), el('span', 'jp-cnnlive-metric-value', m.value));
+        return item;
+      })
+    );
     this._path.setAttribute('d', sparklinePath(job.sparkline));
     this._spark.style.display = job.sparkline.length > 1 ? '' : 'none';
     if (job.image && job.imageVersion !== this._shownImage) {
@@ -106,15 +139,23 @@ class CardView {
       }
       this._url = url;
       this._img.src = url;
-      this._img.alt = job.image.caption || `latest image of job ${job.id}`;
+      this._img.alt = job.image.caption || t.__('latest image of job %1', job.id);
       this._caption.textContent = job.image.caption;
     }
     this._figure.style.display = job.image ? '' : 'none';
-    this._log.textContent = job.log_tail.join('\n');
-    this._log.style.display = job.log_tail.length ? '' : 'none';
-    const finished = FINISHED.has(job.state);
-    this._stop.disabled = finished || job.state === 'stopping';
-    this._cancel.disabled = finished;
+    const lines = settings.logLines > 0 ? job.log_tail.slice(-settings.logLines) : [];
+    this._log.textContent = lines.join('\n');
+    this._log.style.display = lines.length ? '' : 'none';
+    const finished = isFinished(job);
+    this.node.classList.toggle('jp-mod-finished', finished);
+    this._stop.disabled = !isStoppable(job);
+    this._cancel.disabled = !isActive(job);
+    this._stop.title = finished
+      ? t.__('This job has ended')
+      : job.state === 'stopping'
+        ? t.__('Stopping: the job ends at its next safe point')
+        : t.__('Stop gracefully: the job keeps and saves what it has');
+    this._cancel.title = finished ? t.__('This job has ended') : t.__('Cancel: end the job at once');
     this._remove.style.display = finished ? '' : 'none';
   }
 
@@ -130,16 +171,17 @@ class CardView {
   private _bar = el('div', 'jp-cnnlive-progress');
   private _fill = el('div', 'jp-cnnlive-progress-fill');
   private _meta = el('div', 'jp-cnnlive-meta');
+  private _note = el('div', 'jp-cnnlive-note');
   private _metrics = el('div', 'jp-cnnlive-metrics');
-  private _spark = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  private _path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  private _spark = document.createElementNS(SVG, 'svg');
+  private _path = document.createElementNS(SVG, 'path');
   private _figure = el('figure', 'jp-cnnlive-figure');
   private _img = el('img', 'jp-cnnlive-image');
   private _caption = el('figcaption', 'jp-cnnlive-caption');
   private _log = el('pre', 'jp-cnnlive-log');
-  private _stop = el('button', 'jp-Button jp-mod-styled jp-mod-warn', 'Stop');
-  private _cancel = el('button', 'jp-Button jp-mod-styled jp-mod-reject', 'Cancel');
-  private _remove = el('button', 'jp-Button jp-mod-styled', 'Remove');
+  private _stop = el('button', 'jp-Button jp-mod-styled jp-mod-warn jp-cnnlive-stop');
+  private _cancel = el('button', 'jp-Button jp-mod-styled jp-mod-reject jp-cnnlive-cancel');
+  private _remove = el('button', 'jp-Button jp-mod-styled jp-cnnlive-remove');
   private _shownImage = 0;
   private _url = '';
 }
@@ -147,40 +189,82 @@ class CardView {
 export class CnnLivePanel extends Widget {
   constructor(
     readonly model: PanelModel,
-    private _request: Requester
+    private _trans: TranslationBundle,
+    private _actions: CardActions,
+    private _settings: PanelSettings
   ) {
     super();
+    const t = _trans;
     this.id = 'cnnlive-panel';
     this.addClass('jp-cnnlive-panel');
-    this.title.caption = 'CNN Live';
+    this.title.caption = t.__('CNN Live');
     const header = el('div', 'jp-cnnlive-header');
-    const h = el('h2', 'jp-cnnlive-heading', 'CNN Live');
-    header.append(h, this._status, this._resources);
+    const h = el('h2', 'jp-cnnlive-heading', t.__('CNN Live'));
+    this._graphs.append(this._cpu.node, this._ram.node);
+    header.append(h, this._status, this._graphs);
     this._banner.setAttribute('role', 'alert');
+    this._restart.setAttribute('role', 'status');
     this._notice.setAttribute('aria-live', 'polite');
-    this._empty.textContent = 'No jobs yet. Start one with cl.train(...), cl.oip(...), cl.dream(...) or %cnnlive train.';
-    this.node.append(header, this._banner, this._notice, this._empty, this._list);
-    model.changed.connect(this.render, this);
+    this._empty.textContent = t.__(
+      'No jobs yet. Start one with cl.train(...), cl.oip(...), cl.dream(...) or %cnnlive train.'
+    );
+    this.node.append(header, this._banner, this._restart, this._notice, this._empty, this._list);
+    model.changed.connect(this._schedule, this);
     this.render();
   }
 
+  get settings(): PanelSettings {
+    return this._settings;
+  }
+
+  set settings(value: PanelSettings) {
+    this._settings = value;
+    this.render();
+  }
+
+  /** Redraw at most `updateRate` times per second. */
+  private _schedule(): void {
+    if (this._timer !== null) {
+      return;
+    }
+    const wait = this._lastRender + 1000 / this._settings.updateRate - Date.now();
+    if (wait <= 0) {
+      this.render();
+      return;
+    }
+    this._timer = window.setTimeout(() => {
+      this._timer = null;
+      this.render();
+    }, wait);
+  }
+
   render(): void {
+    if (this._timer !== null) {
+      window.clearTimeout(this._timer);
+      this._timer = null;
+    }
+    this._lastRender = Date.now();
+    const t = this._trans;
     const m = this.model;
-    const label = m.kernelLabel ? ` (${m.kernelLabel})` : '';
+    const kernel = m.kernelLabel ? t.__('Kernel (%1)', m.kernelLabel) : t.__('Kernel');
     this._status.textContent =
       m.status === 'connected' && m.hello
-        ? `Kernel${label}: connected · cnnlive ${m.hello.version} · protocol ${m.hello.protocol}`
-        : `Kernel${label}: ${STATUS_TEXT[m.status]}`;
+        ? t.__('%1: connected · cnnlive %2 · protocol %3', kernel, m.hello.version, m.hello.protocol)
+        : `${kernel}: ${this._statusText()}`;
     this._status.dataset.status = m.status;
-    const r = m.resources;
-    this._resources.textContent = r
-      ? `CPU ${r.cpu_percent.toFixed(0)}% · RAM ${r.rss_mb.toFixed(0)} MB` +
-        r.gpus
-          .map(g => ` · ${g.name} ${g.used_mb.toFixed(0)}${g.total_mb ? `/${g.total_mb.toFixed(0)}` : ''} MB`)
-          .join('')
-      : '';
+    this._renderResources();
     this._banner.textContent = m.mismatch;
     this._banner.style.display = m.mismatch ? '' : 'none';
+    const r = m.restart;
+    this._restart.textContent = r
+      ? t._n(
+          'The kernel restarted at %2: %1 job of the old kernel is gone.',
+          'The kernel restarted at %2: %1 jobs of the old kernel are gone.',
+          r.dropped,
+          new Date(r.at).toLocaleTimeString()
+        )
+      : '';
+    this._restart.style.display = r ? '' : 'none';
     this._notice.textContent = m.notice;
     for (const [id, card] of this._cards) {
       if (!m.jobs.has(id)) {
@@ -191,20 +275,77 @@ export class CnnLivePanel extends Widget {
     for (const job of m.jobs.values()) {
       let card = this._cards.get(job.id);
       if (!card) {
-        card = new CardView(job.id, this._request);
+        card = new CardView(job.id, t, this._actions);
         this._cards.set(job.id, card);
         this._list.prepend(card.node);
       }
-      card.update(job);
+      card.update(job, this._settings);
     }
     this._empty.style.display = m.status === 'connected' && m.jobs.size === 0 ? '' : 'none';
   }
 
+  protected onBeforeDetach(): void {
+    if (this._timer !== null) {
+      window.clearTimeout(this._timer);
+      this._timer = null;
+    }
+  }
+
+  private _statusText(): string {
+    const t = this._trans;
+    switch (this.model.status) {
+      case 'no-notebook':
+        return t.__('Open a notebook to follow its kernel.');
+      case 'no-kernel':
+        return t.__('This notebook has no running kernel.');
+      case 'connecting':
+        return t.__('Connecting to the kernel…');
+      case 'not-loaded':
+        return t.__('cnnlive is not loaded in this kernel: run %load_ext cnnlive');
+      case 'restarting':
+        return t.__('The kernel is restarting…');
+      default:
+        return t.__('connected');
+    }
+  }
+
+  private _renderResources(): void {
+    const t = this._trans;
+    const { resources: r, history } = this.model;
+    this._graphs.style.display = r ? '' : 'none';
+    if (!r) {
+      return;
+    }
+    this._cpu.update(t.__('CPU'), `${r.cpu_percent.toFixed(0)} %`, history.cpu, 0, 100);
+    this._ram.update(t.__('RAM'), formatMegabytes(r.rss_mb), history.rss, 0);
+    while (this._gpus.length < history.gpus.length) {
+      const g = new Graph('gpu');
+      this._gpus.push(g);
+      this._graphs.append(g.node);
+    }
+    this._gpus.forEach((g, i) => {
+      const gpu = history.gpus[i];
+      g.node.style.display = gpu ? '' : 'none';
+      if (gpu) {
+        const used = gpu.used[gpu.used.length - 1] ?? 0;
+        const value = gpu.total ? `${formatMegabytes(used)} / ${formatMegabytes(gpu.total)}` : formatMegabytes(used);
+        g.node.title = gpu.name;
+        g.update(t.__('GPU %1', i), value, gpu.used, 0, gpu.total ?? undefined);
+      }
+    });
+  }
+
   private _status = el('div', 'jp-cnnlive-status');
-  private _resources = el('div', 'jp-cnnlive-resources');
+  private _graphs = el('div', 'jp-cnnlive-graphs');
+  private _cpu = new Graph('cpu');
+  private _ram = new Graph('ram');
+  private _gpus: Graph[] = [];
   private _banner = el('div', 'jp-cnnlive-banner');
+  private _restart = el('div', 'jp-cnnlive-restart');
   private _notice = el('div', 'jp-cnnlive-notice');
   private _empty = el('div', 'jp-cnnlive-empty');
   private _list = el('div', 'jp-cnnlive-list');
   private _cards = new Map<number, CardView>();
+  private _timer: number | null = null;
+  private _lastRender = 0;
 }

@@ -1,37 +1,22 @@
-// Generated from python/cnnlive/protocol/schema.json by
-// scripts/gen_protocol_types.py. Do not edit by hand.
+// Generated from python/cnnlive/protocol/schema.json by scripts/gen_protocol.mjs
+// (npm run gen:protocol, part of npm run build). Do not edit by hand.
 
 export const PROTOCOL_VERSION = 1;
+export const ACTIONS = ["snapshot","stop","cancel","remove"] as const;
+export const ACTIVE_STATES = ["pending","running","stopping"] as const;
+export const FINISHED_STATES = ["stopped","cancelled","completed","failed"] as const;
 
+/**
+ * Messages on the 'cnnlive' comm between the kernel and the JupyterLab side panel. Images travel as PNG bytes in the message's buffers; 'image.buffer' is the index.
+ */
+export type ProtocolMessage = KernelMessage | PanelMessage;
+export type KernelMessage = KernelHello | Snapshot | JobUpdate | Removed | Resources | Reply;
 export type JobId = number;
-
-export type State = "pending" | "running" | "stopping" | "stopped" | "cancelled" | "completed" | "failed";
-
-export interface Image {
-  buffer: number;
-  width: number;
-  height: number;
-  caption?: string;
-}
-
-export interface Card {
-  id: JobId;
-  name: string;
-  kind: string;
-  state: State;
-  progress: number | null;
-  elapsed: number;
-  metrics: Record<string, number>;
-  sparkline: Array<number>;
-  log_tail: Array<string>;
-  note: string | null;
-}
-
-export interface Gpu {
-  name: string;
-  used_mb: number;
-  total_mb: number | null;
-}
+export type State = ActiveState | FinishedState;
+export type ActiveState = "pending" | "running" | "stopping";
+export type FinishedState = "stopped" | "cancelled" | "completed" | "failed";
+export type PanelMessage = PanelHello | Request;
+export type Action = "snapshot" | "stop" | "cancel" | "remove";
 
 export interface KernelHello {
   type: "hello";
@@ -40,49 +25,77 @@ export interface KernelHello {
   pid: number;
   subshells: boolean;
 }
-
 export interface Snapshot {
   type: "snapshot";
-  jobs: Array<Card>;
+  jobs: Card[];
 }
-
+export interface Card {
+  id: JobId;
+  name: string;
+  kind: string;
+  state: State;
+  progress: number | null;
+  elapsed: number;
+  metrics: {
+    [k: string]: number;
+  };
+  /**
+   * @maxItems 200
+   */
+  sparkline: number[];
+  /**
+   * @maxItems 50
+   */
+  log_tail: string[];
+  note: string | null;
+  epoch?: Epoch;
+}
+/**
+ * The epoch a training job is in (1-based) and how many it runs, when known.
+ */
+export interface Epoch {
+  current: number;
+  total: number | null;
+}
 export interface JobUpdate {
   type: "job";
   job: Card;
   image?: Image;
 }
-
+export interface Image {
+  buffer: number;
+  width: number;
+  height: number;
+  caption?: string;
+}
 export interface Removed {
   type: "removed";
   id: JobId;
 }
-
 export interface Resources {
   type: "resources";
   cpu_percent: number;
   rss_mb: number;
-  gpus: Array<Gpu>;
+  gpus: Gpu[];
 }
-
+export interface Gpu {
+  name: string;
+  used_mb: number;
+  total_mb: number | null;
+}
 export interface Reply {
   type: "reply";
   request_id: string | null;
   ok: boolean;
   message: string;
 }
-
 export interface PanelHello {
   type: "hello";
   protocol: number;
 }
-
 export interface Request {
   type: "request";
   request_id: string;
-  action: "snapshot" | "stop" | "cancel" | "remove";
+  action: Action;
   job_id?: JobId;
 }
-
-export type KernelMessage = KernelHello | Snapshot | JobUpdate | Removed | Resources | Reply;
-
-export type PanelMessage = PanelHello | Request;

@@ -2,14 +2,14 @@
 fixtures as the TypeScript guards."""
 
 import json
-import subprocess
-import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from cnnlive import jobs
-from cnnlive.protocol import ProtocolError, schema, validate
+from cnnlive.jobs.state import FINISHED, JobState
+from cnnlive.protocol import ACTIONS, FINISHED_STATES, PROTOCOL_VERSION, ProtocolError, schema, validate
 from cnnlive.surfaces.panel_bridge import PanelBridge
 from cnnlive.views.panel_transport import PanelTransport, card
 
@@ -34,10 +34,13 @@ def test_invalid_fixtures(path):
         validate(json.loads(path.read_text()), kind)
 
 
-def test_generated_typescript_types_are_fresh():
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_protocol_types.py"), "--check"],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout
+def test_python_reads_the_protocol_constants_from_the_schema():
+    defs = schema()["$defs"]
+    assert PROTOCOL_VERSION == schema()["version"]
+    assert ACTIONS == tuple(defs["Action"]["enum"]) and "stop" in ACTIONS
+    assert set(FINISHED_STATES) == set(defs["FinishedState"]["enum"]) == {s.value for s in FINISHED}
+    # the job states the kernel has are exactly the protocol's
+    assert {s.value for s in JobState} == set(defs["ActiveState"]["enum"]) | set(defs["FinishedState"]["enum"])
 
 
 async def _busy(ctx):
@@ -70,6 +73,34 @@ def test_kernel_messages_follow_the_schema():
     assert any(m.get("job", {}).get("state") == "stopped" for m, _ in sent)
 
 
+def test_card_carries_the_epoch_of_a_total():
+    async def epochs(ctx):
+        ctx.publish("metrics", {"loss": 0.5, "epoch": 2.0, "epochs": 5, "step": 7})
+        while not await ctx.checkpoint():
+            await asyncio.sleep(0.01)
+
+    import asyncio
+
+    mgr = jobs.JobManager()
+    job = mgr.start(epochs)
+    try:
+        deadline = time.monotonic() + 30
+        while "loss" not in (job.channels.latest("metrics") or {}) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        c = card(job)
+        assert c["epoch"] == {"current": 3, "total": 5}
+        validate({"type": "job", "job": c}, "KernelMessage")
+    finally:
+        job.stop(), job.wait(10)
+    job2 = mgr.start(_busy)
+    try:
+        while "loss" not in (job2.channels.latest("metrics") or {}):
+            time.sleep(0.01)
+        assert "epoch" not in card(job2)
+    finally:
+        job2.stop(), job2.wait(10)
+
+
 def test_bridge_rejects_malformed_and_unknown_requests_without_change():
     import time
 
@@ -94,7 +125,7 @@ def test_bridge_rejects_malformed_and_unknown_requests_without_change():
     assert job.wait(5).value == "stopped"
     assert bridge.handle({"type": "request", "request_id": "r3", "action": "remove", "job_id": job.id})["ok"]
     assert mgr.list() == []
-    assert bridge.handle({"type": "hello", "protocol": 2})["ok"] is False
+    assert bridge.handle({"type": "hello", "protocol": PROTOCOL_VERSION + 1})["ok"] is False
 
 
 def test_flood_is_rate_capped_and_last_value_arrives():

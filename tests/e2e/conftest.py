@@ -36,8 +36,13 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     port = _free_port()
     env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1", MPLBACKEND="module://ipympl.backend_nbagg",
-               CNNLIVE_RUNS=str(root / "cnnlive-runs"), TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+               CNNLIVE_RUNS=str(root / "cnnlive-runs"), TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="",
+               # user settings and workspaces of this server only (tests change settings)
+               JUPYTER_CONFIG_DIR=str(root.parent / f"{root.name}-config"))
     env.pop("MPLBACKEND")
+    news = Path(env["JUPYTER_CONFIG_DIR"], "lab", "user-settings", "@jupyterlab", "apputils-extension")
+    news.mkdir(parents=True, exist_ok=True)  # no "get notified about news?" toast over the panel
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     log = open(root / "server.log", "w")
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
            "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from .conftest import screenshot, write_notebook
+from .conftest import ARTIFACTS, screenshot, write_notebook
 from .lab_helpers import cell_output, open_notebook, open_panel, run_cell
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -71,6 +71,8 @@ def test_cards_update_and_stop_cancel_from_the_panel(lab, page):
     assert busy_prompt.inner_text().strip() == "[*]:", time.time() - t_click
     assert train.get_by_role("button", name="Stop").is_disabled()
     screenshot(page, "panel-jobs-ended")
+    time.sleep(4.0)  # a few more resource samples for the header graphs
+    page.locator("#cnnlive-panel").screenshot(path=str(ARTIFACTS / "panel-only-jobs-ended.png"))
     # wait for the busy cell, then ask the kernel
     deadline = time.time() + 60
     while "busy cell done" not in cell_output(page, 3) and time.time() < deadline:

@@ -1,4 +1,4 @@
-import { PanelModel } from '../../src/model';
+import { HISTORY_POINTS, PanelModel, isActive, isFinished, isStoppable } from '../../src/model';
 
 const card = (id: number, state = 'running', extra: object = {}) => ({
   id,
@@ -86,5 +86,68 @@ describe('PanelModel', () => {
     const m = new PanelModel();
     m.apply({ type: 'reply', request_id: 'r1', ok: false, message: 'unknown job id 9; known ids: 1' });
     expect(m.notice).toBe('Error: unknown job id 9; known ids: 1');
+  });
+
+  it('keeps metrics last seen and the note of the latest state change', () => {
+    const m = new PanelModel();
+    m.apply({ type: 'job', job: card(1, 'running', { metrics: { loss: 0.4, val_accuracy: 0.9 } }) });
+    m.apply({ type: 'job', job: card(1, 'stopping', { note: 'stop requested' }) });
+    m.apply({ type: 'job', job: card(1, 'stopping', { metrics: { loss: 0.2 }, note: null }) });
+    const job = m.jobs.get(1)!;
+    expect(job.metrics).toEqual({ loss: 0.2, val_accuracy: 0.9 });
+    expect(job.note).toBe('stop requested');
+    m.apply({ type: 'job', job: card(1, 'stopped', { note: null }) });
+    expect(m.jobs.get(1)!.note).toBeNull();
+  });
+
+  it('keeps a bounded history of resources for the header graphs', () => {
+    const m = new PanelModel();
+    for (let i = 0; i < HISTORY_POINTS + 10; i++) {
+      m.apply({
+        type: 'resources',
+        cpu_percent: i,
+        rss_mb: 100 + i,
+        gpus: [{ name: 'GPU0', used_mb: 2 * i, total_mb: 8000 }]
+      });
+    }
+    expect(m.history.cpu.length).toBe(HISTORY_POINTS);
+    expect(m.history.cpu[HISTORY_POINTS - 1]).toBe(HISTORY_POINTS + 9);
+    expect(m.history.rss[0]).toBe(110);
+    expect(m.history.gpus).toHaveLength(1);
+    expect(m.history.gpus[0].used[HISTORY_POINTS - 1]).toBe(2 * (HISTORY_POINTS + 9));
+    expect(m.history.gpus[0].total).toBe(8000);
+    m.setStatus('restarting');
+    expect(m.history.cpu).toEqual([]);
+  });
+
+  it('records a restart and drops the stale cards', () => {
+    const m = new PanelModel();
+    m.apply({ type: 'hello', protocol: 1, version: '0.1.0', pid: 10, subshells: true });
+    m.apply({ type: 'snapshot', jobs: [card(1), card(2)] });
+    expect(m.restart).toBeNull();
+    m.setStatus('restarting');
+    expect(m.restart!.dropped).toBe(2);
+    expect(m.jobs.size).toBe(0);
+    // a restart the panel did not see: the hello comes from another process
+    m.apply({ type: 'hello', protocol: 1, version: '0.1.0', pid: 11, subshells: true });
+    m.apply({ type: 'snapshot', jobs: [card(3)] });
+    m.restart = null;
+    m.apply({ type: 'hello', protocol: 1, version: '0.1.0', pid: 12, subshells: true });
+    expect(m.restart!.dropped).toBe(1);
+    expect(m.jobs.size).toBe(0);
+    // the same process saying hello again (a page reload) drops nothing
+    m.apply({ type: 'snapshot', jobs: [card(4)] });
+    m.apply({ type: 'hello', protocol: 1, version: '0.1.0', pid: 12, subshells: true });
+    expect(m.jobs.size).toBe(1);
+  });
+
+  it('classifies states from the schema', () => {
+    expect(isStoppable(card(1, 'running') as any)).toBe(true);
+    expect(isStoppable(card(1, 'stopping') as any)).toBe(false);
+    expect(isActive(card(1, 'stopping') as any)).toBe(true);
+    for (const s of ['stopped', 'cancelled', 'completed', 'failed']) {
+      expect(isFinished(card(1, s) as any)).toBe(true);
+      expect(isActive(card(1, s) as any)).toBe(false);
+    }
   });
 });

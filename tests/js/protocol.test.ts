@@ -1,10 +1,11 @@
-// The TypeScript guards and the JSON Schema must agree on every golden
-// fixture (the same fixtures pytest checks against the Python side).
+// The generated validators (src/validators.ts, ajv standalone code from the
+// schema) must agree with the JSON Schema itself on every golden fixture (the
+// same fixtures pytest checks against the Python side).
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv2020 from 'ajv/dist/2020';
 import { isPanelMessage, makeRequest, parseKernelMessage } from '../../src/guards';
-import { PROTOCOL_VERSION } from '../../src/protocol';
+import { ACTIONS, ACTIVE_STATES, FINISHED_STATES, PROTOCOL_VERSION } from '../../src/protocol';
 
 const root = path.resolve(__dirname, '..', '..');
 const schema = JSON.parse(
@@ -23,8 +24,18 @@ function fixtures(side: string, kind: string): [string, unknown][] {
 }
 
 describe('protocol schema', () => {
-  it('has the version the generated types carry', () => {
+  it('owns the constants the generated module carries', () => {
     expect(schema.version).toBe(PROTOCOL_VERSION);
+    expect([...ACTIONS]).toEqual(schema.$defs.Action.enum);
+    expect([...ACTIVE_STATES, ...FINISHED_STATES].sort()).toEqual(
+      [...schema.$defs.ActiveState.enum, ...schema.$defs.FinishedState.enum].sort()
+    );
+  });
+  it('has both sides of the fixtures', () => {
+    for (const side of ['kernel', 'panel']) {
+      expect(fixtures(side, 'valid').length).toBeGreaterThan(3);
+      expect(fixtures(side, 'invalid').length).toBeGreaterThan(3);
+    }
   });
 });
 
@@ -51,8 +62,10 @@ describe('makeRequest', () => {
   it('gives each request its own id', () => {
     expect(makeRequest('snapshot').request_id).not.toBe(makeRequest('snapshot').request_id);
   });
-  it('refuses unknown actions and missing job ids', () => {
-    expect(() => makeRequest('exec' as any, 1)).toThrow(/unknown action exec/);
+  it('refuses unknown actions, missing and bad job ids', () => {
+    expect(() => makeRequest('exec' as any, 1)).toThrow(/unknown action exec; valid: snapshot, stop/);
     expect(() => makeRequest('stop')).toThrow(/needs a job id/);
+    expect(() => makeRequest('cancel', 0)).toThrow(/invalid job id 0/);
+    expect(() => makeRequest('remove', 1.5)).toThrow(/invalid job id 1.5/);
   });
 });

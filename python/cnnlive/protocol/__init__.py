@@ -1,4 +1,6 @@
-"""The versioned panel protocol, defined once in ``schema.json``."""
+"""The versioned panel protocol, defined once in ``schema.json``: the protocol
+version, the panel's actions and the job states are read from it (the
+TypeScript side is generated from it by ``scripts/gen_protocol.mjs``)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-PROTOCOL_VERSION = 1
-ACTIONS = ("snapshot", "stop", "cancel", "remove")
 
 
 class ProtocolError(ValueError):
@@ -18,6 +18,11 @@ class ProtocolError(ValueError):
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
     return json.loads(resources.files(__package__).joinpath("schema.json").read_text())
+
+
+PROTOCOL_VERSION: int = schema()["version"]
+ACTIONS: tuple[str, ...] = tuple(schema()["$defs"]["Action"]["enum"])
+FINISHED_STATES: tuple[str, ...] = tuple(schema()["$defs"]["FinishedState"]["enum"])
 
 
 @lru_cache(maxsize=2)
@@ -41,4 +46,4 @@ def validate(message: Any, kind: str = "PanelMessage") -> dict[str, Any]:
     return message
 
 
-__all__ = ["ACTIONS", "PROTOCOL_VERSION", "ProtocolError", "schema", "validate"]
+__all__ = ["ACTIONS", "FINISHED_STATES", "PROTOCOL_VERSION", "ProtocolError", "schema", "validate"]

@@ -38,11 +38,20 @@ def _sparkline(job: Job) -> list[float]:
     return []
 
 
+def _epoch(metrics: dict[str, Any]) -> dict[str, Any] | None:
+    """Epoch (1-based) and total from Keras-style metrics ``epoch``/``epochs``."""
+    current, total = metrics.get("epoch"), metrics.get("epochs")
+    if not _finite(current) or current < 0:
+        return None
+    return {"current": int(current) + 1, "total": int(total) if _finite(total) and total >= 1 else None}
+
+
 def card(job: Job) -> dict[str, Any]:
     """The panel's view of one job (a protocol ``Card``)."""
     metrics = job.channels.latest("metrics") or {}
     status = job.channels.latest("status") or {}
     frac = job.progress_fraction
+    epoch = _epoch(metrics)
     return {
         "id": job.id,
         "name": job.name,
@@ -54,6 +63,7 @@ def card(job: Job) -> dict[str, Any]:
         "sparkline": _sparkline(job),
         "log_tail": [line[:300] for line in job.channels.log_lines(LOG_LINES)],
         "note": status.get("note") if isinstance(status, dict) else None,
+        **({"epoch": epoch} if epoch else {}),
     }
 
 

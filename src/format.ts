@@ -1,0 +1,138 @@
+// Pure formatting helpers of the panel: metric labels and units, durations,
+// sparkline paths. Kept apart from the DOM so jest can test them.
+import { TranslationBundle } from '@jupyterlab/translation';
+
+export interface MetricText {
+  key: string;
+  label: string;
+  value: string;
+}
+
+type Unit = 'plain' | 'percent' | 'rate' | 'seconds' | 'sci' | 'count';
+
+/** Known Keras/cnnlive metric keys: label (translated) and unit. */
+function known(trans: TranslationBundle): Record<string, [string, Unit]> {
+  return {
+    loss: [trans.__('loss'), 'plain'],
+    val_loss: [trans.__('val loss'), 'plain'],
+    accuracy: [trans.__('accuracy'), 'percent'],
+    acc: [trans.__('accuracy'), 'percent'],
+    val_accuracy: [trans.__('val accuracy'), 'percent'],
+    val_acc: [trans.__('val accuracy'), 'percent'],
+    lr: [trans.__('learning rate'), 'sci'],
+    learning_rate: [trans.__('learning rate'), 'sci'],
+    samples_per_s: [trans.__('samples/s'), 'rate'],
+    batch_time: [trans.__('time per batch'), 'seconds'],
+    time_per_batch: [trans.__('time per batch'), 'seconds'],
+    activation: [trans.__('activation'), 'plain'],
+    best: [trans.__('best activation'), 'plain'],
+    objective: [trans.__('objective'), 'plain']
+  };
+}
+
+/** Keys shown elsewhere on the card, not as metrics. */
+export const HIDDEN_METRICS = new Set(['epoch', 'epochs', 'step']);
+
+function number(v: number): string {
+  if (v === 0) {
+    return '0';
+  }
+  const a = Math.abs(v);
+  if (a >= 1000) {
+    return v.toFixed(0);
+  }
+  if (a < 0.001) {
+    return v.toExponential(2);
+  }
+  return v.toPrecision(4).replace(/(\.\d*?[1-9])0+$|\.0+$/, '$1');
+}
+
+export function formatValue(v: number, unit: Unit): string {
+  switch (unit) {
+    case 'percent':
+      return `${(v * 100).toFixed(1)} %`;
+    case 'rate':
+      return v >= 100 ? v.toFixed(0) : v.toFixed(1);
+    case 'seconds':
+      return v < 1 ? `${(v * 1000).toFixed(v < 0.01 ? 2 : 1)} ms` : `${v.toFixed(2)} s`;
+    case 'sci':
+      return v > 0 && (v < 0.01 || v >= 1000) ? v.toExponential(1) : number(v);
+    case 'count':
+      return v.toFixed(0);
+    default:
+      return number(v);
+  }
+}
+
+/** A readable label for any metric key: known keys get their name, others
+ *  lose their underscores ("val_top3" -> "val top3"). */
+export function metricLabel(key: string, trans: TranslationBundle): string {
+  const k = known(trans)[key];
+  return k ? k[0] : key.replace(/_+/g, ' ').trim();
+}
+
+function unitOf(key: string, trans: TranslationBundle): Unit {
+  const k = known(trans)[key];
+  if (k) {
+    return k[1];
+  }
+  return /(^|_)(acc|accuracy|top\d+|top_\d+_accuracy)$/.test(key) ? 'percent' : 'plain';
+}
+
+/** The card's metrics as label/value pairs, in a stable readable order. */
+export function formatMetrics(
+  metrics: Record<string, number>,
+  trans: TranslationBundle
+): MetricText[] {
+  const order = Object.keys(known(trans));
+  const rank = (k: string) => {
+    const i = order.indexOf(k);
+    return i < 0 ? order.length : i;
+  };
+  return Object.keys(metrics)
+    .filter(k => !HIDDEN_METRICS.has(k) && Number.isFinite(metrics[k]))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+    .map(key => ({
+      key,
+      label: metricLabel(key, trans),
+      value: formatValue(metrics[key], unitOf(key, trans))
+    }));
+}
+
+export function formatElapsed(s: number, trans: TranslationBundle): string {
+  if (s < 60) {
+    return trans.__('%1 s', s.toFixed(1));
+  }
+  const m = Math.floor(s / 60);
+  return m < 60
+    ? trans.__('%1 min %2 s', m, Math.round(s % 60))
+    : trans.__('%1 h %2 min', Math.floor(m / 60), m % 60);
+}
+
+export function formatMegabytes(mb: number): string {
+  return mb >= 1024 ? `${(mb / 1024).toFixed(1)} GB` : `${mb.toFixed(0)} MB`;
+}
+
+/** An SVG path through `values`, scaled to w x h; `lo`/`hi` fix the scale
+ *  (else the values' own range). */
+export function sparklinePath(
+  values: number[],
+  w = 120,
+  h = 28,
+  lo?: number,
+  hi?: number
+): string {
+  if (values.length < 2) {
+    return '';
+  }
+  const low = lo ?? Math.min(...values);
+  const high = Math.max(hi ?? Math.max(...values), ...values);
+  const span = high - low || 1;
+  return values
+    .map((v, i) => {
+      const x = (i / (values.length - 1)) * w;
+      const y = h - ((Math.max(v, low) - low) / span) * (h - 2) - 1;
+      return `${i ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)}`;
+    })
+    .join(' ');
+}
