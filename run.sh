@@ -8,7 +8,7 @@
 #   ./run.sh bench   set up, then the benchmarks (prints ratios)
 #   ./run.sh setup   only set up
 #   ./run.sh wheel   build dist/cnnlive-*.whl (no Node needed: uses the shipped
-#                    python/cnnlive/labextension; rebuilds it first when Node
+#                    labextension; rebuilds it first when Node
 #                    and node_modules are here and it is stale)
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -53,7 +53,7 @@ def test_committed_build_output_is_the_fresh_one():
         pytest.skip("not a git checkout")
     r = subprocess.run(["git", "diff", "--stat", "--", stamp], cwd=ROOT, capture_output=True, text=True)
     assert r.stdout.strip() == "", (f"{stamp} differs from the committed one: the committed labextension is "
-                                    "stale; run npm run build and commit python/cnnlive/labextension")
+                                    "stale; run npm run build and commit labextension")
 
 
 def test_stale_build_output_is_detected(tmp_path):

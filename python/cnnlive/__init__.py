@@ -64,7 +64,16 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
-    return [{"src": "labextension", "dest": "cnnlive"}]
+    """For ``jupyter labextension develop``: the built front end, the
+    repository's top-level ``labextension/`` (wheels install it through
+    shared-data into ``share/jupyter/labextensions/cnnlive``)."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    built = os.path.join(here, "labextension")
+    if not os.path.isdir(built):  # a source checkout: python/cnnlive/ -> ../../labextension
+        built = os.path.join(here, os.pardir, os.pardir, "labextension")
+    return [{"src": os.path.relpath(built, here), "dest": "cnnlive"}]
 
 
 __all__ = ["__version__", "config", "jobs", *_LAZY]
