@@ -48,39 +48,82 @@ def _resolve_model(model: Any, snapshot: bool) -> Any:
     return model
 
 
+FIT_KEYWORDS = ("class_weight", "steps_per_epoch", "validation_steps", "shuffle", "validation_freq",
+                "sample_weight")
+
+
+def _check_callbacks(callbacks: Any) -> list[Any]:
+    from ..engines.backend import keras
+
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, keras.callbacks.Callback):
+        callbacks = [callbacks]
+    out = list(callbacks)
+    for i, cb in enumerate(out):
+        if not isinstance(cb, keras.callbacks.Callback):
+            raise TypeError(f"callbacks[{i}] is a {type(cb).__name__}, not a keras.callbacks.Callback; "
+                            f"expected a list of keras.callbacks.Callback objects")
+    return out
+
+
 def train(model: Any, data: Any = "digits", epochs: int = 5, batch_size: int = 64, *,
+          validation_data: Any = None, callbacks: Sequence[Any] | None = None,
           optimizer: str | None = None, learning_rate: float = 1e-3, momentum: float | None = None,
           lr_schedule: str | None = "power", decay_rate: float = 1e-3, validation: bool = True,
           save: bool = True, initial_epoch: int | None = None, name: str | None = None,
-          run_dir: str | None = None, plot: bool = False) -> Job:
+          run_dir: str | None = None, plot: bool = False, **fit_kwargs: Any) -> Job:
     """Train ``model`` on ``data`` in the background; returns the Job at once.
 
-    ``data`` is a Dataset or anything :func:`cnnlive.data.load` takes. The
-    model is compiled with ``optimizer`` (default: keep its optimizer when
-    already compiled, else RMSprop with momentum 0.5 and the seeds' power
-    decay). Stop saves ``model.keras`` and ``history.json`` to the run folder;
-    cancel keeps the model in memory only. ``job.result`` is a TrainingResult.
+    ``data``: a cnnlive Dataset, a name or path for :func:`cnnlive.data.load`,
+    a tuple ``(x, y)`` of arrays, a ``tf.data.Dataset`` of ``(x, y)`` batches or
+    a ``keras.utils.PyDataset``; labels are integer class ids or one-hot.
+    ``validation_data`` takes the same forms (default: a Dataset's test split;
+    ``validation=False`` turns it off). ``callbacks`` run beside cnnlive's own;
+    ``class_weight``, ``steps_per_epoch``, ``validation_steps``, ``shuffle``,
+    ``validation_freq``, ``sample_weight`` go to ``fit``. A model the user
+    compiled keeps its optimizer, loss and metrics; otherwise (or with
+    ``optimizer=``) cnnlive compiles it with the loss that matches the labels
+    (RMSprop with momentum 0.5 and the seeds' power decay by default). Stop
+    saves ``model.keras`` and ``history.json`` to the run folder; cancel keeps
+    the model in memory only. ``job.result`` is a TrainingResult.
     """
-    from ..engines import data as data_mod
     from ..engines.backend import keras
-    from ..engines.training import check_compatible, make_optimizer, train_work
+    from ..engines.fitdata import LOSSES, as_fit_data, as_validation
+    from ..engines.training import make_optimizer, train_work
 
     if not isinstance(epochs, int) or epochs <= 0:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    unknown = sorted(set(fit_kwargs) - set(FIT_KEYWORDS))
+    if unknown:
+        raise TypeError(f"train() got unknown keyword(s) {', '.join(unknown)}; fit keywords passed through: "
+                        f"{', '.join(FIT_KEYWORDS)}")
     if isinstance(model, (str, os.PathLike)):
         model = _resolve_model(model, snapshot=False)
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a Keras model or a .keras path, not {type(model).__name__}")
-    ds = data if isinstance(data, data_mod.Dataset) else data_mod.load(data)
-    check_compatible(model, ds)
+    user_callbacks = _check_callbacks(callbacks)
+    train_data, default_val = as_fit_data(model, data)
+    val = as_validation(model, validation_data, train_data.labels) if validation_data is not None else default_val
+    if not validation:
+        val = None
     if optimizer is not None or getattr(model, "optimizer", None) is None or not model.compiled:
+        if train_data.labels not in LOSSES:
+            raise ValueError("cnnlive cannot choose a loss for a model with several inputs or outputs; "
+                             "compile the model yourself")
+        if val is not None and val.labels != train_data.labels and {val.labels, train_data.labels} != {"binary"}:
+            raise ValueError(f"training labels are {train_data.labels} but validation labels are {val.labels}; "
+                             f"give both as integer class ids or both one-hot")
         opt = make_optimizer(optimizer or "rmsprop", learning_rate, momentum, lr_schedule, decay_rate=decay_rate)
-        model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer=opt, loss=LOSSES[train_data.labels], metrics=["accuracy"])
+    if train_data.kind != "arrays":
+        fit_kwargs.setdefault("shuffle", False)  # Keras warns: a pipeline shuffles itself
     start_epoch = getattr(model, "_cnnlive_epoch", 0) if initial_epoch is None else initial_epoch
-    job = manager().start(train_work, model, ds, epochs, batch_size, start_epoch, validation, save,
-                          name=_name(f"train-{model.name}", name), kind="train", run_dir=run_dir)
+    job = manager().start(train_work, model, train_data, val, epochs, batch_size, start_epoch, save,
+                          user_callbacks, fit_kwargs, name=_name(f"train-{model.name}", name), kind="train",
+                          run_dir=run_dir)
     return _maybe_plot(job, plot)
 
 
