@@ -186,7 +186,8 @@ class LiveCallback(keras.callbacks.Callback):
             self.result = TrainingResult(model=None, history=self.history, batch_history=self.batch_history)
             self._step = 0
         job = self.job
-        self.result.model = self.model
+        self.result.model = model = self.model
+        job.on_stop = lambda: setattr(model, "stop_training", True)  # Keras checks it after this batch
         job.begin()
         original = getattr(self.model, "train_function", None)
         if callable(original):  # learn about errors raised inside the step (data, memory, interrupts)
@@ -241,7 +242,17 @@ class LiveCallback(keras.callbacks.Callback):
             self._first_epoch = epoch
 
     def on_train_batch_begin(self, batch, logs=None) -> None:
+        if self.reporter.end_request in ("cancel", "halt"):  # do not start another batch
+            self._poll()
         self._t_batch = time.perf_counter()
+
+    def _poll(self) -> bool:
+        try:
+            return self.reporter.poll()
+        except BaseException:
+            self._restore()
+            self.result.ended = self.reporter.end_request or "cancel"
+            raise
 
     def on_train_batch_end(self, batch, logs=None) -> None:
         dt = time.perf_counter() - self._t_batch
@@ -259,13 +270,7 @@ class LiveCallback(keras.callbacks.Callback):
             first = self._first_epoch or 0
             done = (self._epoch - first) * self.steps_per_epoch + batch + 1
             self.reporter.progress(done, (self.epochs - first) * self.steps_per_epoch)
-        try:
-            stop = self.reporter.poll()
-        except BaseException:
-            self._restore()
-            self.result.ended = self.reporter.end_request or "cancel"
-            raise
-        if stop:
+        if self._poll():
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None) -> None:

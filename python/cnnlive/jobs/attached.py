@@ -83,6 +83,7 @@ class AttachedJob(Job):
         self.stop_flag = threading.Event()
         self.end_request: str | None = None
         self.kept: Any = None
+        self.on_stop: Callable[[], None] | None = None  # e.g. set the fitting model's stop_training
         self.ctx = AttachedContext(self)
         self._finished = threading.Event()
         self._callbacks: list[Callable[[Job], None]] = []
@@ -124,6 +125,8 @@ class AttachedJob(Job):
         first = not self.stop_flag.is_set()
         self.stop_flag.set()
         self.end_request = self.end_request or "stop"
+        if self.on_stop is not None and self.state is not JobState.PENDING:
+            self.on_stop()
         if not first:
             return f"job {self.id}: stop already requested"
         if self.state is JobState.RUNNING:

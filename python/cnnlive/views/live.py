@@ -343,7 +343,7 @@ def renderer() -> Renderer:
 
 
 def make_view(job: Job) -> View:
-    return TrainingDashboard(job) if job.kind == "train" else ImageView(job)
+    return TrainingDashboard(job) if job.kind in ("train", "fit") else ImageView(job)
 
 
 def show(job: Job, fps: float | None = None) -> View:
