@@ -1,5 +1,6 @@
 """An own ``model.fit`` with cl.LiveCallback becomes a job of kind "fit"."""
 
+import os
 import threading
 
 import numpy as np
@@ -148,3 +149,38 @@ def test_live_callback_with_ctx_inside_jobs_start_reports_to_that_job():
     assert job.wait(120) is JobState.COMPLETED, job.error
     assert len(job.channels.history("epoch")["top3"]) == 2 and job.progress_fraction == 1.0
     assert sum(j.kind == "fit" for j in cl.jobs.list()) == n_fit
+
+
+def test_dashboard_shows_whatever_metrics_the_logs_carry(tmp_path):
+    import keras
+
+    from cnnlive.views.live import TrainingDashboard
+
+    x, y = xy(96)
+    model = compiled_model()
+    model.compile(keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy",
+                  metrics=[keras.metrics.SparseTopKCategoricalAccuracy(k=3, name="top3"),
+                           keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5")])
+    cb = cl.LiveCallback(name="dash")
+    view = TrainingDashboard(cb.job)
+    model.fit(x, y, epochs=2, batch_size=32, validation_split=0.34, verbose=0, callbacks=[cb])
+    view.update()
+    assert view.panels == ["loss", "top3", "top5", "lr", "speed"]
+    assert len(view.lines["b_top5"].get_data()[1]) == len(cb.job.result.batch_history["top5"])
+    assert len(view.lines["v_top3"].get_data()[1]) == 2 and view.lines["v_top3"].axes is view.axes["top3"]
+    assert view.axes["speed"].get_title() == "batches / s"  # an own fit: the batch size is not known
+    assert view.limits["top3"] == 1.02
+    paths = cb.job.save_plots(str(tmp_path))
+    assert paths and os.path.getsize(paths[0]) > 10_000
+
+    # no loss and no accuracy at all: a custom loop's logs
+    async def work(ctx):
+        for i in range(5):
+            ctx.publish("metrics", {"auc": 0.5 + i / 10, "step": i, "scope": "batch"})
+        ctx.publish("metrics", {"auc": 0.9, "val_auc": 0.8, "step": 1, "scope": "epoch"})
+
+    job = cl.jobs.start(work, kind="train")
+    job.wait(30)
+    view = TrainingDashboard(job)
+    view.update()
+    assert view.panels == ["auc"] and len(view.lines["v_auc"].get_data()[1]) == 1

@@ -259,8 +259,8 @@ class LiveCallback(keras.callbacks.Callback):
         row = _scalars(logs)
         row["lr"] = self._lr()
         row["batch_time"] = dt
-        if self.batch_size and dt > 0:
-            row["samples_per_s"] = self.batch_size / dt
+        if dt > 0:
+            row["samples_per_s" if self.batch_size else "batches_per_s"] = (self.batch_size or 1) / dt
         row["epoch"] = float(self._epoch)
         for k, v in row.items():
             self.batch_history.setdefault(k, []).append(v)
