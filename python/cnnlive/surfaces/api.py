@@ -131,6 +131,7 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
         objective: str = "map", node: tuple[int, int] | None = None,
         wavelengths: Sequence[float] = (14, 7, 3), step_size: float = 0.01, smoothing: float = 0.5,
         tolerance: float = 2e-4, snapshots: int = 6, seed: int | None = 1, every: str | None = None,
+        input_standardization: Any = "image",
         name: str | None = None, run_dir: str | None = None, plot: bool = False) -> Job:
     """Search the input patterns (OIPs) that maximally activate ``maps`` of
     ``layer`` (an int, a list or "all"), by gradient ascent from noise with the
@@ -138,12 +139,15 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
     "node" (one ``node=(row, col)`` of each map) or "layer" (all maps).
     ``model`` may be a Keras model, a .keras path or a training Job; with
     ``every="epoch"`` and a running training job, the search re-runs after
-    each epoch. ``job.result`` is an OIPResult."""
+    each epoch. ``input_standardization`` says what the model's inputs look
+    like: "image" (per-image standardization, the default), "none" (raw [0, 1]
+    pixels) or a callable batch -> batch applied after every step.
+    ``job.result`` is an OIPResult."""
     from ..engines.oip import OIPSettings, oip_every_epoch_work, oip_work, prepare
 
     settings = OIPSettings(steps=steps, step_size=step_size, smoothing=smoothing, tolerance=tolerance,
                            snapshots=snapshots, wavelengths=tuple(wavelengths), seed=seed,
-                           objective=objective, node=node)
+                           objective=objective, node=node, input_standardization=input_standardization)
     if every not in (None, "epoch"):
         raise ValueError(f"every must be None or 'epoch', got {every!r}")
     if every == "epoch":
@@ -171,15 +175,18 @@ def _wait_model(job: Job) -> Any:
 def dream(model: Any, image: Any = None, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 56,
           iterations: int = 4, *, steps: int = 30, levels: int = 1, size: int = 560,
           tile_maps: Sequence[int] | None = None, step_size: float = 0.01, seed: int | None = 1,
+          input_standardization: Any = "image",
           name: str | None = None, run_dir: str | None = None, plot: bool = False) -> Job:
     """Carve the patterns of ``maps`` of ``layer`` into a photo (default: the
     flower scikit-learn ships): ``iterations`` rounds of ``steps`` OIP steps
     on the down-scaled full image, then on tiles (``levels`` of quadrant
-    subdivision). ``job.result`` is a DreamResult."""
+    subdivision). ``input_standardization`` as for :func:`oip`. ``job.result``
+    is a DreamResult."""
     from ..engines.dream import DreamSettings, dream_work, prepare_dream
 
     settings = DreamSettings(iterations=iterations, steps=steps, levels=levels, size=size, step_size=step_size,
-                             seed=seed, tile_maps=None if tile_maps is None else tuple(tile_maps))
+                             seed=seed, tile_maps=None if tile_maps is None else tuple(tile_maps),
+                             input_standardization=input_standardization)
     spec = prepare_dream(_resolve_model(model, snapshot=True), image, layer, maps, settings)
     job = manager().start(dream_work, spec, name=_name(f"dream-{layer}", name), kind="dream", run_dir=run_dir)
     return _maybe_plot(job, plot)
