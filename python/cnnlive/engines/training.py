@@ -150,6 +150,7 @@ class LiveCallback(keras.callbacks.Callback):
         self._t_batch = 0.0
         self._step = 0
         self._train_fn: Any = None
+        self._lr_at, self._lr_value = -1e9, float("nan")
 
     @property
     def ctx(self) -> Reporter:
@@ -171,11 +172,17 @@ class LiveCallback(keras.callbacks.Callback):
             self._publish = self.reporter.publish
         return self._job
 
-    def _lr(self) -> float:
-        try:
-            return float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        except Exception:  # noqa: BLE001
-            return float("nan")
+    LR_EVERY_S = 0.2  # a schedule costs several TensorFlow ops to evaluate: read it at most 5 times a second
+
+    def _lr(self, fresh: bool = False) -> float:
+        now = time.perf_counter()
+        if fresh or now - self._lr_at >= self.LR_EVERY_S:
+            self._lr_at = now
+            try:
+                self._lr_value = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            except Exception:  # noqa: BLE001
+                self._lr_value = float("nan")
+        return self._lr_value
 
     # -- an own fit as an attached job -----------------------------------------
     def _begin_attached(self) -> None:
@@ -275,7 +282,7 @@ class LiveCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None) -> None:
         row = _scalars(logs)
-        row["lr"] = self._lr()
+        row["lr"] = self._lr(fresh=True)
         for k, v in row.items():
             self.history.setdefault(k, []).append(v)
         self.result.epochs_done += 1
