@@ -20,34 +20,35 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ZYGOTE = r"""
-import os, sys
+import os, signal, sys
 import cnnlive as cl
 import keras  # imports TensorFlow; no op runs in this process, so forking is safe
-from cnnlive.jobs import manager
+from cnnlive.engines import data as _data, models as _models, training
+from cnnlive.engines import fitdata as _fitdata  # noqa: F401 - imported once, before the forks
 
-import signal
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped at once
 run_dir, ready = sys.argv[1], sys.argv[2]
+data = cl.data.load("digits").take(32, 8)  # numpy only
+save = training.save_atomic
+
+
+def marked_save(model, path):  # a marker tells the test that a save is under way
+    open(f"{ready}-saving", "w").close()
+    try:
+        return save(model, path)
+    finally:
+        os.remove(f"{ready}-saving")
+
+
+training.save_atomic = marked_save
 for line in sys.stdin:
     n = int(line)
     pid = os.fork()
     if pid:
         print(pid, flush=True)
         continue
-    from cnnlive.engines import training
-
-    save = training.save_atomic
-
-    def marked_save(model, path):  # a marker tells the test that a save is under way
-        open(f"{ready}-saving", "w").close()
-        try:
-            return save(model, path)
-        finally:
-            os.remove(f"{ready}-saving")
-
-    training.save_atomic = marked_save
-    data = cl.data.load("digits").take(32, 8)
     model = cl.models.simple_cnn(convs=[(4, 3, "relu")], pools=[2], dense=[])
+    model.compile("sgd", "categorical_crossentropy", run_eagerly=True)  # no tracing: saves start sooner
     first = True
     while True:
         job = cl.train(model, data, epochs=1000, batch_size=32, run_dir=run_dir, validation=False)
