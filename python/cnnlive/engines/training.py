@@ -187,11 +187,10 @@ class LiveCallback(keras.callbacks.Callback):
     # -- an own fit as an attached job -----------------------------------------
     def _begin_attached(self) -> None:
         if self._job is not None and self._job.done:  # a second fit with the same callback: a new job
-            self._job = None
-            self.history.clear()
-            self.batch_history.clear()
+            self._job = None  # the finished job keeps its result; this fit gets fresh ones
+            self.history, self.batch_history = {}, {}
             self.result = TrainingResult(model=None, history=self.history, batch_history=self.batch_history)
-            self._step = 0
+            self._step, self._first_epoch = 0, self.initial_epoch
         job = self.job
         self.result.model = model = self.model
         job.on_stop = lambda: setattr(model, "stop_training", True)  # Keras checks it after this batch
