@@ -131,6 +131,8 @@ def test_bad_input_is_refused_at_call_time_naming_what_was_expected():
         cl.train(model, tf.data.Dataset.from_tensor_slices((x, y)).take(0).batch(8))
     with pytest.raises(ValueError, match="is empty"):
         cl.train(model, (x[:0], y[:0]))
+    with pytest.raises(ValueError, match="repeats forever .*give steps_per_epoch=N"):
+        cl.train(model, tf.data.Dataset.from_tensor_slices((x, y)).batch(8).repeat())
     with pytest.raises(TypeError, match="callbacks\\[1\\] is a function, not a keras.callbacks.Callback"):
         cl.train(model, (x, y), callbacks=[keras.callbacks.History(), lambda: 0])
     with pytest.raises(TypeError, match=r"validation_data in an unknown form: dict; expected .*tuple \(x, y\)"):

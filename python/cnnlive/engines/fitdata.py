@@ -37,6 +37,7 @@ class FitData:
     samples: int | None = None      # known for arrays
     batches: int | None = None      # batches per epoch, when known
     batch_size: int | None = None   # samples per batch, when known
+    infinite: bool = False          # a repeating pipeline: fit needs steps_per_epoch
 
     def fit_args(self, batch_size: int) -> dict[str, Any]:
         """``x``/``y``/``batch_size`` as ``fit`` wants them for this form."""
@@ -137,7 +138,8 @@ def _tf_dataset(model: Any, ds: Any, name: str) -> FitData:
     batches = card if card >= 0 else None
     if card == 0:
         raise ValueError(f"{name} is empty: the tf.data.Dataset has no batches")
-    return FitData(ds, None, "tf.data", name, labels, batches=batches, batch_size=int(x.shape[0]))
+    return FitData(ds, None, "tf.data", name, labels, batches=batches, batch_size=int(x.shape[0]),
+                   infinite=card == -1)
 
 
 def _pydataset(model: Any, ds: Any, name: str) -> FitData:

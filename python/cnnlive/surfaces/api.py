@@ -109,6 +109,9 @@ def train(model: Any, data: Any = "digits", epochs: int = 5, batch_size: int = 6
     val = as_validation(model, validation_data, train_data.labels) if validation_data is not None else default_val
     if not validation:
         val = None
+    if train_data.infinite and not fit_kwargs.get("steps_per_epoch"):
+        raise ValueError(f"{train_data.name} repeats forever (a tf.data.Dataset with .repeat()); "
+                         f"give steps_per_epoch=N")
     if optimizer is not None or getattr(model, "optimizer", None) is None or not model.compiled:
         if train_data.labels not in LOSSES:
             raise ValueError("cnnlive cannot choose a loss for a model with several inputs or outputs; "

@@ -156,62 +156,71 @@ def metric_names(batch: dict[str, list[float]], epoch: dict[str, list[float]]) -
 
 
 class TrainingDashboard(View):
-    """One axis per metric the logs carry (``loss``, ``top3``, ``auc``, ...):
-    per batch (raw and smoothed) and per epoch, with its ``val_`` twin on the
-    same axis; plus learning rate and samples/s (or batches/s) where known,
-    and a resource line. Axes are laid out again only when a new metric
-    appears; limits only grow, in steps, so most frames just blit the lines."""
+    """One axis per metric the logs carry (``loss``, ``top3``, ``auc``, ...;
+    up to four): per batch (raw and smoothed) and per epoch, with its ``val_``
+    twin on the same axis; plus learning rate and samples/s (or batches/s)
+    where known, and a resource line. The axes are made once (a 2x3 grid) and
+    only named, shown or hidden later: an axis is never removed while a
+    backend may be drawing the figure. Limits only grow, in steps, so most
+    frames just blit the lines."""
 
-    MAX_METRICS = 8
+    MAX_METRICS = 4
 
     def __init__(self, job: Job) -> None:
         import matplotlib.pyplot as plt
 
-        fig = plt.figure(figsize=(9, 5.5))
+        fig, grid = plt.subplots(2, 3, figsize=(10, 5.5))
         super().__init__(job, fig)
+        self.slots = list(grid.flat)
+        self.slot_names: list[str | None] = [None] * len(self.slots)
+        self.slot_lines: list[dict[str, Any]] = []
+        for i, ax in enumerate(self.slots):
+            ax.set_xlabel("epoch", fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.set_xlim(0, 1)
+            if i < self.MAX_METRICS:
+                lines = {kind: ax.plot([], [], *style, lw=lw, alpha=alpha, label=label)[0]
+                         for kind, style, lw, alpha, label in (
+                             ("b", (), 0.6, 0.35, "batch"), ("s", (), 1.4, 1.0, "batch (smoothed)"),
+                             ("e", ("o-",), 1.2, 1.0, "epoch"), ("v", ("s--",), 1.2, 1.0, "validation"))}
+            else:
+                lines = {"line": ax.plot([], [], lw=1.2 if i == self.MAX_METRICS else 0.8)[0]}
+            self.slot_lines.append(lines)
+            self.animate(*lines.values())
+            ax.set_visible(False)
+        self.slots[0].legend(fontsize=7, loc="best")
+        self.slots[self.MAX_METRICS].ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
         self.lines: dict[str, Any] = {}
         self.axes: dict[str, Any] = {}
         self.panels: list[str] = []
         self.limits: dict[str, float] = {"x": 1.0}
         self.status = fig.text(0.01, 0.005, "", fontsize=8)
-        self._layout(["loss"], ["lr", "speed"])
-
-    def _layout(self, metrics: list[str], extra: list[str]) -> None:
-        """(Re)build one axis per panel; called when the set of panels changes."""
-        fig = self.fig
-        for ax in list(self.axes.values()):
-            ax.remove()
-        self.lines, self.axes, self.animated = {}, {}, [self.status]
-        self.status.set_animated(True)
-        self.panels = metrics + extra
-        n = len(self.panels)
-        cols = 2 if n <= 4 else 3
-        rows = int(np.ceil(n / cols))
-        for i, key in enumerate(self.panels):
-            ax = fig.add_subplot(rows, cols, i + 1)
-            self.axes[key] = ax
-            ax.set_xlim(0, self.limits["x"])
-            ax.set_xlabel("epoch", fontsize=8)
-            ax.tick_params(labelsize=7)
-            if key == "lr":
-                self.lines["lr"], = ax.plot([], [], lw=1.2)
-                ax.set_title("learning rate", fontsize=9)
-                ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
-            elif key == "speed":
-                self.lines["speed"], = ax.plot([], [], lw=0.8)
-                ax.set_title("samples / s", fontsize=9)
-            else:
-                self.lines[f"b_{key}"], = ax.plot([], [], lw=0.6, alpha=0.35, label="batch")
-                self.lines[f"s_{key}"], = ax.plot([], [], lw=1.4, label="batch (smoothed)")
-                self.lines[f"e_{key}"], = ax.plot([], [], "o-", lw=1.2, label="epoch")
-                self.lines[f"v_{key}"], = ax.plot([], [], "s--", lw=1.2, label="validation")
-                ax.set_title(key, fontsize=9)
-            self.limits.setdefault(key, 1e-12)
-            ax.set_ylim(0, max(self.limits[key], 1e-12))
-        if metrics:
-            self.axes[metrics[-1]].legend(fontsize=7, loc="best")
-        self.animate(*self.lines.values())
+        self.animate(self.status)
+        self._name_slots(["loss"], [])
         fig.tight_layout(rect=(0, 0.04, 1, 1))
+
+    def _name_slots(self, metrics: list[str], extra: list[str]) -> None:
+        """Give the fixed axes their metrics; hide the unused ones."""
+        names = metrics + [None] * (self.MAX_METRICS - len(metrics)) + [
+            "lr" if "lr" in extra else None, "speed" if "speed" in extra else None]
+        self.lines, self.axes = {}, {}
+        for i, (ax, name) in enumerate(zip(self.slots, names)):
+            if name != self.slot_names[i]:
+                for line in self.slot_lines[i].values():
+                    line.set_data([], [])
+                ax.set_title({"lr": "learning rate", "speed": "samples / s"}.get(name or "", name or ""), fontsize=9)
+                ax.set_visible(name is not None)
+                self.slot_names[i] = name
+                if name is not None:
+                    self.limits[name] = 1e-12
+            if name is None:
+                continue
+            self.axes[name] = ax
+            if i < self.MAX_METRICS:
+                self.lines.update({f"{k}_{name}": line for k, line in self.slot_lines[i].items()})
+            else:
+                self.lines[name] = self.slot_lines[i]["line"]
+        self.panels = metrics + extra
         self._background = None
 
     def fit_limits(self) -> None:
@@ -252,7 +261,7 @@ class TrainingDashboard(View):
                                     ("speed", speed_key is not None)) if known]
         changed = False
         if metrics + extra != self.panels:
-            self._layout(metrics, extra)
+            self._name_slots(metrics, extra)
             changed = True
         n = len(batch.get("step", []))
         x = self._x(batch, n)
