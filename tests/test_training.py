@@ -38,7 +38,7 @@ def test_stop_mid_epoch_saves_model_and_history_that_reload(runs_dir):
     job.stop()
     assert job.wait(120) is JobState.STOPPED
     r = job.result
-    assert r.ended == "stopped" and r.epochs_done < 50
+    assert r.ended == "stop" and r.epochs_done < 50
     loaded = keras.models.load_model(r.path)
     x = digits().x_test[:16]
     assert np.allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
@@ -63,8 +63,49 @@ def test_cancel_keeps_model_in_memory_without_saving(runs_dir):
     wait_until(lambda: len(job.channels.history("batch").get("loss", [])) >= 10, job)
     job.cancel()
     assert job.wait(120) is JobState.CANCELLED
-    assert job.result.model is model and job.result.path is None and job.result.ended == "cancelled"
+    assert job.result.model is model and job.result.path is None and job.result.ended == "cancel"
     assert job.result.batch_history["loss"]
+
+
+def tiny_cnn():
+    return cl.models.simple_cnn(convs=[(4, 3, "relu")], pools=[2], dense=[])
+
+
+@pytest.mark.parametrize("how", ["halt", "cancel"])
+def test_halt_and_cancel_keep_history_and_epochs_learned_so_far(runs_dir, how):
+    job = cl.train(tiny_cnn(), digits().take(64, 16), epochs=500, batch_size=32)
+    wait_until(lambda: len(job.channels.history("epoch").get("loss", [])) >= 3, job)
+    getattr(job, how)()
+    job.wait(120)
+    assert job.done and job.ended_by == how
+    r = job.result
+    assert r.epochs_done >= 3 and len(r.history["loss"]) == r.epochs_done
+    assert len(r.batch_history["loss"]) >= 2 * r.epochs_done and r.ended == how and r.path is None
+
+
+def test_stop_with_an_unwritable_run_folder_keeps_the_model_and_names_the_folder(runs_dir, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    folder = str(blocker / "run")
+    model = tiny_cnn()
+    job = cl.train(model, digits().take(64, 16), epochs=500, batch_size=32, run_dir=folder)
+    wait_until(lambda: len(job.channels.history("batch").get("loss", [])) >= 3, job)
+    job.stop()
+    job.wait(120)
+    assert job.done and job.result.model is model and job.result.ended == "stop"
+    assert folder in job.error and folder in job.log()
+    assert job.result.history or job.result.batch_history
+
+
+def test_leftover_partial_files_are_removed_at_the_next_save(runs_dir, tmp_path):
+    from cnnlive.engines.training import save_atomic
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "model.partial-99999999.keras").write_bytes(b"half a zip")
+    (folder / "history.json.99999999.partial").write_text("{")
+    path = save_atomic(tiny_cnn(), str(folder / "model.keras"))
+    assert sorted(os.listdir(folder)) == ["model.keras"] and path.endswith("model.keras")
 
 
 def test_stop_before_fit_is_honoured(runs_dir):

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_dashboard  # noqa: E402
 import bench_engines  # noqa: E402
 import bench_jobs  # noqa: E402
+import bench_own_fit  # noqa: E402
 import bench_panel  # noqa: E402
 
 
@@ -26,6 +27,7 @@ def main() -> None:
     rows.update(bench_engines.dream(model))
     rows.update(bench_engines.training())
     rows.update(bench_dashboard.run())
+    rows.update(bench_own_fit.run())
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", "",
              "| benchmark | result |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows.items()]
     text = "\n".join(lines)

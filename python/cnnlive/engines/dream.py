@@ -20,8 +20,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..jobs.reporter import NullReporter, Reporter
 from .backend import tf
 from .imaging import contrast, standardize, to_gray
+from .standardization import check as check_standardization, label as standardization_label
 from .oip import Ascent, ascent_for, check_layer, check_maps
 
 
@@ -35,6 +37,7 @@ class DreamSettings:
     smoothing: float = 0.5
     seed: int | None = 1
     tile_maps: tuple[int, ...] | None = None
+    input_standardization: Any = "image"  # "image", "none" or a callable (see standardization.py)
 
 
 def resize(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -84,6 +87,7 @@ class DreamSpec:
 
 def prepare_dream(model: Any, image: Any, layer: str, maps: int | Sequence[int], settings: DreamSettings) -> DreamSpec:
     """Check the arguments against the model; raise with the valid choices."""
+    check_standardization(settings.input_standardization)
     shape = check_layer(model, layer)
     ids = check_maps(maps, shape[2], layer)
     tile_ids = check_maps(list(settings.tile_maps), shape[2], layer) if settings.tile_maps else ids
@@ -108,7 +112,11 @@ def prepare_dream(model: Any, image: Any, layer: str, maps: int | Sequence[int],
     else:
         raise ValueError(f"dream supports models with 1 or 3 input channels, not {channels}")
     work = resize(arr[None], (settings.size, settings.size))
-    return DreamSpec(model, layer, ids, tile_ids, settings, standardize(work)[0], source, (h, w))
+    if settings.input_standardization == "none":  # raw [0, 1] pixels
+        first = np.clip(work / (255.0 if float(work.max()) > 1.0 else 1.0), 0.0, 1.0)[0]
+    else:
+        first = standardize(work)[0]
+    return DreamSpec(model, layer, ids, tile_ids, settings, first, source, (h, w))
 
 
 @dataclass
@@ -131,21 +139,27 @@ class DreamResult:
         return path
 
 
-def carve(x: np.ndarray, maps: np.ndarray, ascent: Ascent | None, steps: int, size: tuple[int, int]) -> np.ndarray:
+def carve(x: np.ndarray, maps: np.ndarray, ascent: Ascent | None, steps: int, size: tuple[int, int],
+          raw: bool = False) -> np.ndarray:
     """One carving stage on a batch of (B, h, w, C) regions: down-scale,
     standardize, OIP steps, undo the standardization with each region's own
-    mean/std, up-scale, add the detail the down-scaling lost."""
+    mean/std, up-scale, add the detail the down-scaling lost. ``raw``: the
+    model takes raw [0, 1] pixels; no standardization, results clipped."""
     h, w = x.shape[1:3]
     down = resize(x, size)
     detail = x - resize(down, (h, w))
-    mean = down.mean(axis=(1, 2, 3), keepdims=True)
-    std = down.std(axis=(1, 2, 3), keepdims=True)
-    std_safe = np.maximum(std, 1.0 / np.sqrt(np.prod(down.shape[1:])))
+    if raw:
+        mean, std_safe = np.zeros((len(x), 1, 1, 1), np.float32), np.ones((len(x), 1, 1, 1), np.float32)
+    else:
+        mean = down.mean(axis=(1, 2, 3), keepdims=True)
+        std = down.std(axis=(1, 2, 3), keepdims=True)
+        std_safe = np.maximum(std, 1.0 / np.sqrt(np.prod(down.shape[1:])))
     z = (down - mean) / std_safe
     if steps and ascent is not None:
         nodes = np.zeros((len(x), 2), np.int32)
         z, _, _, _ = ascent.run(z, maps.astype(np.int32), nodes, np.ones(len(x), bool), steps)
-    return resize(z * std_safe + mean, (h, w)) + detail
+    out = resize(z * std_safe + mean, (h, w)) + detail
+    return np.clip(out, 0.0, 1.0) if raw else out
 
 
 def tiles_of(size: int, level: int) -> list[tuple[int, int, int, int]]:
@@ -155,13 +169,19 @@ def tiles_of(size: int, level: int) -> list[tuple[int, int, int, int]]:
     return [(edges[r], edges[c], edges[r + 1] - edges[r], edges[c + 1] - edges[c]) for r in range(n) for c in range(n)]
 
 
-def run_dream(spec: DreamSpec, ctx: Any = None) -> DreamResult:
+def run_dream(spec: DreamSpec, ctx: Reporter | None = None) -> DreamResult:
     s = spec.settings
-    ascent = ascent_for(spec.model, spec.layer, "map", s.step_size, s.smoothing, 0.0) if s.steps else None
+    reporter: Reporter = ctx if ctx is not None else NullReporter()
+    mode = s.input_standardization
+    raw = mode == "none"
+    norm = (lambda a: a) if raw else standardize
+    ascent = (ascent_for(spec.model, spec.layer, "map", s.step_size, s.smoothing, 0.0, mode)
+              if s.steps else None)
     img = spec.image[None].copy()
+    settings = {**asdict(s), "input_standardization": standardization_label(mode)}
     result = DreamResult(spec.image.copy(), [], {"model": spec.model.name, "layer": spec.layer, "maps": spec.maps,
                                                   "tile_maps": spec.tile_maps, "image": spec.source,
-                                                  "settings": asdict(s)})
+                                                  "settings": settings})
     squeeze = (lambda a: a[..., 0]) if img.shape[-1] == 1 else (lambda a: a)
     total = s.iterations * (1 + s.levels)
     done = 0
@@ -169,17 +189,15 @@ def run_dream(spec: DreamSpec, ctx: Any = None) -> DreamResult:
     def stage(label: str) -> bool:
         nonlocal done
         done += 1
-        result.image = squeeze(standardize(img)[0])
+        result.image = squeeze(norm(img)[0])
         result.stages.append((label, result.image.copy()))
-        if ctx is None:
-            return False
-        ctx.keep(result)
-        ctx.progress(done, total)
-        ctx.publish("images", {"image": result.image, "caption": label})
-        return bool(ctx.poll())
+        reporter.keep(result)
+        reporter.progress(done, total)
+        reporter.publish("images", {"image": result.image, "caption": label})
+        return bool(reporter.poll())
 
     for it in range(1, s.iterations + 1):
-        img = carve(img, np.array(spec.maps[:1]), ascent, s.steps, spec.input_size)
+        img = carve(img, np.array(spec.maps[:1]), ascent, s.steps, spec.input_size, raw)
         if stage(f"iteration {it}: full image"):
             break
         stopped = False
@@ -190,17 +208,17 @@ def run_dream(spec: DreamSpec, ctx: Any = None) -> DreamResult:
                 group = [b for b in boxes if (b[2], b[3]) == hw]
                 batch = np.stack([img[0, t:t + h, l:l + w] for t, l, h, w in group])
                 ids = np.array([spec.tile_maps[boxes.index(b) % len(spec.tile_maps)] for b in group])
-                out = carve(batch, ids, ascent, s.steps, spec.input_size)
+                out = carve(batch, ids, ascent, s.steps, spec.input_size, raw)
                 for (t, l, h, w), tile in zip(group, out):
                     img[0, t:t + h, l:l + w] = tile
             if stage(f"iteration {it}: tiles level {level} ({len(boxes)} tiles)"):
                 stopped = True
                 break
-        img = standardize(img)
+        img = norm(img)
         result.iterations_done = it
         if stopped:
             break
-    result.image = squeeze(standardize(img)[0])
+    result.image = squeeze(norm(img)[0])
     return result
 
 

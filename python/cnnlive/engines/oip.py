@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..jobs.reporter import NullReporter, Reporter
 from .backend import keras, tf
 from .models import spatial_layers
 from .noise import check_wavelengths, initial_noise
@@ -34,6 +35,7 @@ class OIPSettings:
     node: tuple[int, int] | None = None
     chunk: int = 10                 # steps per compiled call
     restarts: int = 8               # fresh noise for images whose map stays silent (zero gradient)
+    input_standardization: Any = "image"  # "image", "none" or a callable (see standardization.py)
 
 
 def snapshot_model(model: "keras.Model") -> "keras.Model":
@@ -49,15 +51,15 @@ def _blur_kernel(channels: int) -> tf.Tensor:
     return tf.constant(np.repeat(k2[:, :, None, None], channels, axis=2))
 
 
-def _standardize(x: tf.Tensor) -> tf.Tensor:
-    return tf.image.per_image_standardization(x)
-
-
 class Ascent:
     """Compiled batched gradient ascent towards one objective on one layer."""
 
     def __init__(self, model: "keras.Model", layer: str, objective: str = "map",
-                 step_size: float = 0.01, smoothing: float = 0.5, tolerance: float = 2e-4) -> None:
+                 step_size: float = 0.01, smoothing: float = 0.5, tolerance: float = 2e-4,
+                 input_standardization: Any = "image") -> None:
+        from .standardization import projection
+
+        self._project = projection(input_standardization)
         target = model.get_layer(layer)
         self.sub = keras.Model(model.inputs, target.output, name=f"to_{layer}")
         self._conv = None  # a ReLU-like conv: ascend its pre-activation too, so silent maps get a gradient
@@ -113,7 +115,7 @@ class Ascent:
             blurred = tf.nn.depthwise_conv2d(g, self._kernel, [1, 1, 1, 1], "SAME")
             g = (1.0 - self.smoothing) * g + self.smoothing * blurred
             mask = tf.cast(active, tf.float32)[:, None, None, None]
-            x = _standardize(x + self.step_size * mask * g)
+            x = self._project(x + self.step_size * mask * g)
             change = tf.abs(score - prev) / (tf.abs(prev) + 1e-6)
             keep = tf.logical_or(change > self.tolerance, score <= 0.0)
             active = tf.logical_and(active, tf.logical_or(keep, tf.equal(i, 0)))
@@ -138,12 +140,12 @@ _ascents: "weakref.WeakKeyDictionary[Any, dict[tuple, Ascent]]" = weakref.WeakKe
 
 
 def ascent_for(model: "keras.Model", layer: str, objective: str = "map", step_size: float = 0.01,
-               smoothing: float = 0.5, tolerance: float = 2e-4) -> Ascent:
+               smoothing: float = 0.5, tolerance: float = 2e-4, input_standardization: Any = "image") -> Ascent:
     """A compiled Ascent, reused for the same model and settings (no retrace)."""
-    key = (layer, objective, float(step_size), float(smoothing), float(tolerance))
+    key = (layer, objective, float(step_size), float(smoothing), float(tolerance), input_standardization)
     per_model = _ascents.setdefault(model, {})
     if key not in per_model:
-        per_model[key] = Ascent(model, layer, objective, step_size, smoothing, tolerance)
+        per_model[key] = Ascent(model, layer, objective, step_size, smoothing, tolerance, input_standardization)
     return per_model[key]
 
 
@@ -200,6 +202,9 @@ def prepare(model: "keras.Model", layer: str, maps: int | Sequence[int] | str, s
         raise ValueError(f"unknown objective {settings.objective!r}; valid: {', '.join(OBJECTIVES)}")
     if settings.steps <= 0:
         raise ValueError(f"steps must be > 0, got {settings.steps}")
+    from .standardization import check
+
+    check(settings.input_standardization)
     shape = check_layer(model, layer)
     ids = check_maps(maps, shape[2], layer)
     if settings.objective == "node":
@@ -283,14 +288,22 @@ def _to_uint8(a: np.ndarray) -> np.ndarray:
 
 
 def _provenance(spec: OIPSpec, steps_done: int) -> dict[str, Any]:
+    from .standardization import label
+
+    settings = {**asdict(spec.settings), "input_standardization": label(spec.settings.input_standardization)}
     return {"model": spec.model.name, "layer": spec.layer, "maps": spec.maps, "steps": steps_done,
-            "settings": asdict(spec.settings), "input_shape": spec.input_shape}
+            "settings": settings, "input_shape": spec.input_shape}
 
 
-def search(spec: OIPSpec, ctx: Any = None, x0: np.ndarray | None = None) -> OIPResult:
-    """Run the search synchronously (``ctx``: optional job context for
-    progress, live images and stop)."""
+def search(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = None) -> OIPResult:
+    """Run the search synchronously (``ctx``: optional Reporter for progress,
+    live images and stop; without one, longer compiled chunks and no partials)."""
+    from .standardization import start
+
+    reporter: Reporter = ctx if ctx is not None else NullReporter()
+    watched = not isinstance(reporter, NullReporter)
     s = spec.settings
+    mode = s.input_standardization
     maps = spec.batch_maps
     n = len(maps)
     if x0 is None:
@@ -299,9 +312,10 @@ def search(spec: OIPSpec, ctx: Any = None, x0: np.ndarray | None = None) -> OIPR
                                  for i, w in enumerate(spec.waves_per_image)])
         else:
             x0 = initial_noise(n, spec.input_shape, s.wavelengths, s.seed)
+        x0 = start(x0, mode)
     node = s.node or (0, 0)
     nodes = np.tile(np.array(node, np.int32), (n, 1))
-    ascent = ascent_for(spec.model, spec.layer, s.objective, s.step_size, s.smoothing, s.tolerance)
+    ascent = ascent_for(spec.model, spec.layer, s.objective, s.step_size, s.smoothing, s.tolerance, mode)
     x, active = x0.astype(np.float32), np.ones(n, bool)
     best_x, best = x.copy(), ascent.score(x, maps, nodes)
     restarts = np.zeros(n, int)
@@ -313,7 +327,7 @@ def search(spec: OIPSpec, ctx: Any = None, x0: np.ndarray | None = None) -> OIPR
     timeline.add("step 0", x)
     done = 0
     while done < s.steps and active.any():
-        k = min(s.chunk if ctx is not None else max(s.chunk, 50), s.steps - done)
+        k = min(s.chunk if watched else max(s.chunk, 50), s.steps - done)
         x, scores, active, final = ascent.run(x, maps, nodes, active, k)
         curves.append(scores)
         done += k
@@ -324,21 +338,21 @@ def search(spec: OIPSpec, ctx: Any = None, x0: np.ndarray | None = None) -> OIPR
             for b in np.flatnonzero(silent):
                 waves = spec.waves_per_image[b]
                 pick = (waves[restarts[b] % len(waves)],) if restarts[b] % 2 == 0 else waves
-                x[b] = initial_noise(1, spec.input_shape, pick, int(rng.integers(1 << 30)))[0]
+                x[b] = start(initial_noise(1, spec.input_shape, pick, int(rng.integers(1 << 30))), mode)[0]
             restarts[silent] += 1
             active[silent] = True
         if done // snap_every > (done - k) // snap_every:
             evolution.append(x.copy())
         timeline.add(f"step {done}", x)
-        if ctx is not None:
-            ctx.progress(done, s.steps)
-            ctx.publish("metrics", {"activation": float(np.mean(final)), "best": float(np.mean(best)),
+        if watched:
+            reporter.progress(done, s.steps)
+            reporter.publish("metrics", {"activation": float(np.mean(final)), "best": float(np.mean(best)),
                                     "active": int(active.sum()), "step": done})
             partial = OIPResult(best_x, best, list(maps), spec.waves_per_image, np.concatenate(curves),
                                 np.stack(evolution), _provenance(spec, done), done, ~active, timeline=timeline)
-            ctx.keep(partial)
-            ctx.publish("images", {"image": partial.grid(), "caption": f"{spec.layer} step {done}"})
-            if ctx.poll():
+            reporter.keep(partial)
+            reporter.publish("images", {"image": partial.grid(), "caption": f"{spec.layer} step {done}"})
+            if reporter.poll():
                 break
     if len(evolution) == 1 or not np.array_equal(evolution[-1], x):
         evolution.append(x.copy())

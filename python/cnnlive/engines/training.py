@@ -1,5 +1,6 @@
-"""Background training: a Keras callback that connects ``fit`` to a job, the
-seeds' optimizers and learning-rate schedules, atomic saving."""
+"""Background training: a Keras callback that connects ``fit`` to a job (or
+makes an own ``fit`` a job), the seeds' optimizers and learning-rate
+schedules, atomic saving."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..jobs.reporter import NullReporter, Reporter
 from .backend import keras
-from .data import Dataset
+from .fitdata import FitData, check_dataset, fit_validation
 
 OPTIMIZERS = ("rmsprop", "adam", "sgd", "nadam", "adamax")
 SCHEDULES = ("power", "exponential", None)
@@ -62,9 +64,14 @@ def make_optimizer(name: str = "rmsprop", learning_rate: float = 1e-3, momentum:
             "adamax": keras.optimizers.Adamax}[name](lr)
 
 
+ENDINGS = ("completed", "stop", "stop-forced", "cancel", "halt", "error")
+
+
 @dataclass
 class TrainingResult:
-    """What a training job leaves: the model and its complete history."""
+    """What a training job leaves: the model and its complete history.
+
+    ``ended`` is None while training runs, then one of :data:`ENDINGS`."""
 
     model: Any
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -72,12 +79,15 @@ class TrainingResult:
     path: str | None = None
     history_path: str | None = None
     epochs_done: int = 0
-    ended: str = "completed"
+    ended: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {"epoch": self.history, "batch": self.batch_history, "ended": self.ended,
+                "epochs_done": self.epochs_done}
 
     def to_json(self, path: str) -> str:
         """Write per-epoch and per-batch history as JSON."""
-        return _write_json(path, {"epoch": self.history, "batch": self.batch_history, "ended": self.ended,
-                                  "epochs_done": self.epochs_done})
+        return _write_json(path, self.payload())
 
     def to_csv(self, path: str, scope: str = "epoch") -> str:
         """Write the per-epoch (or per-batch) history as CSV, one row per step."""
@@ -98,144 +108,313 @@ class TrainingResult:
         return f"TrainingResult(epochs_done={self.epochs_done}, ended={self.ended!r}, last={last}, path={self.path!r})"
 
 
+def _scalars(logs: Any) -> dict[str, float]:
+    return {k: float(v) for k, v in (logs or {}).items() if np.isscalar(v) or np.ndim(v) == 0}
+
+
 class LiveCallback(keras.callbacks.Callback):
-    """Streams per-batch and per-epoch metrics to a job (or any ``publish``
-    function) and honours the job's stop/cancel at every batch.
+    """Streams per-batch and per-epoch metrics (whatever the logs carry) and
+    honours stop/cancel at every batch.
 
-    Use it in your own ``fit``: ``model.fit(..., callbacks=[LiveCallback(publish=print)])``.
-    """
+    - ``LiveCallback(ctx)`` inside a job (``cl.jobs.start``): reports to that job.
+    - ``LiveCallback(name="my-run")`` in your own ``model.fit``: that fit
+      becomes a job of kind "fit" (``cb.job``), listed by ``cl.jobs``, with a
+      panel card and ``cb.job.plot()``. ``cb.job.stop()`` ends the fit after
+      the current batch (``fit`` returns normally, state "stopped");
+      ``cb.job.cancel()`` ends it at the next batch without end-of-epoch work:
+      ``fit`` raises :class:`cnnlive.jobs.attached.FitCancelled` (an
+      ``asyncio.CancelledError``), state "cancelled"; the model keeps the
+      weights of the last batch.
+    - ``LiveCallback(publish=fn)``: only calls ``fn(channel, value)``.
 
-    def __init__(self, ctx: Any = None, publish: Callable[[str, Any], None] | None = None,
-                 epochs: int | None = None, steps_per_epoch: int | None = None, batch_size: int | None = None,
-                 initial_epoch: int = 0) -> None:
+    Epochs and steps come from Keras' ``self.params``; ``batch_size`` (when
+    given or known) adds samples/s."""
+
+    def __init__(self, ctx: Reporter | None = None, publish: Callable[[str, Any], None] | None = None, *,
+                 name: str | None = None, epochs: int | None = None, steps_per_epoch: int | None = None,
+                 batch_size: int | None = None, initial_epoch: int | None = None) -> None:
         super().__init__()
-        self.ctx = ctx
-        self._publish = publish or (ctx.publish if ctx is not None else None)
+        self.reporter: Reporter = ctx if ctx is not None else NullReporter()
+        self._attach = ctx is None and publish is None
+        self.name = name or "fit"
+        self._job: Any = None
+        self._publish = publish or self.reporter.publish
+        self._epochs_arg, self._steps_arg = epochs, steps_per_epoch
         self.epochs, self.steps_per_epoch, self.batch_size = epochs, steps_per_epoch, batch_size
         self.initial_epoch = initial_epoch
         self.history: dict[str, list[float]] = {}
         self.batch_history: dict[str, list[float]] = {}
-        self.epochs_done = 0
-        self._epoch = initial_epoch
+        self.result = TrainingResult(model=None, history=self.history, batch_history=self.batch_history)
+        self._epoch = initial_epoch or 0
+        self._first_epoch: int | None = initial_epoch
         self._t_batch = 0.0
         self._step = 0
+        self._train_fn: Any = None
+        self._lr_at, self._lr_value = -1e9, float("nan")
 
-    def _send(self, channel: str, value: Any) -> None:
-        if self._publish is not None:
-            self._publish(channel, value)
+    @property
+    def ctx(self) -> Reporter:
+        return self.reporter
 
-    def _lr(self) -> float:
-        try:
-            return float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        except Exception:  # noqa: BLE001
-            return float("nan")
+    @property
+    def epochs_done(self) -> int:
+        return self.result.epochs_done
 
+    @property
+    def job(self) -> Any:
+        """The job this callback's fit is (own fits; created on first use)."""
+        if self._job is None and self._attach:
+            from ..jobs.attached import attach
+
+            self._job = attach(self.name)
+            self._job.ctx.keep(self.result)
+            self.reporter = self._job.ctx
+            self._publish = self.reporter.publish
+        return self._job
+
+    LR_EVERY_S = 0.2  # a schedule costs several TensorFlow ops to evaluate: read it at most 5 times a second
+
+    def _lr(self, fresh: bool = False) -> float:
+        now = time.perf_counter()
+        if fresh or now - self._lr_at >= self.LR_EVERY_S:
+            self._lr_at = now
+            try:
+                self._lr_value = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            except Exception:  # noqa: BLE001
+                self._lr_value = float("nan")
+        return self._lr_value
+
+    # -- an own fit as an attached job -----------------------------------------
+    def _begin_attached(self) -> None:
+        if self._job is not None and self._job.done:  # a second fit with the same callback: a new job
+            self._job = None  # the finished job keeps its result; this fit gets fresh ones
+            self.history, self.batch_history = {}, {}
+            self.result = TrainingResult(model=None, history=self.history, batch_history=self.batch_history)
+            self._step, self._first_epoch = 0, self.initial_epoch
+        job = self.job
+        self.result.model = model = self.model
+        job.on_stop = lambda: setattr(model, "stop_training", True)  # Keras checks it after this batch
+        job.begin()
+        original = getattr(self.model, "train_function", None)
+        if callable(original):  # learn about errors raised inside the step (data, memory, interrupts)
+            self._train_fn = original
+
+            def train_function(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return original(*args, **kwargs)
+                except StopIteration:
+                    raise
+                except BaseException as exc:
+                    self._fail(exc)
+                    raise
+
+            self.model.train_function = train_function
+
+    def _restore(self) -> None:
+        if self._train_fn is not None:
+            self.model.train_function = self._train_fn
+            self._train_fn = None
+
+    def _fail(self, exc: BaseException) -> None:
+        from ..jobs.state import JobState
+
+        self._restore()
+        if self._job is None:
+            return
+        self.result.ended = "cancel" if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)) else "error"
+        if self.result.ended == "cancel":
+            self._job.finish(JobState.CANCELLED, "cancel", f"interrupted: {type(exc).__name__}")
+        else:
+            import traceback
+
+            self._job.finish(JobState.FAILED, "error", f"{type(exc).__name__}: {exc}",
+                             "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+
+    # -- Keras hooks ---------------------------------------------------------------
     def on_train_begin(self, logs=None) -> None:
-        if self.ctx is not None and self.ctx.stopping.is_set():
+        params = self.params or {}
+        self.epochs = self._epochs_arg or params.get("epochs")
+        self.steps_per_epoch = self._steps_arg or params.get("steps")
+        self.result.model = self.model
+        self.result.ended = None
+        if self._attach:
+            self._begin_attached()
+        if self.reporter.stopping.is_set():
             self.model.stop_training = True
 
     def on_epoch_begin(self, epoch, logs=None) -> None:
         self._epoch = epoch
+        if self._first_epoch is None:
+            self._first_epoch = epoch
 
     def on_train_batch_begin(self, batch, logs=None) -> None:
+        if self.reporter.end_request in ("cancel", "halt"):  # do not start another batch
+            self._poll()
         self._t_batch = time.perf_counter()
+
+    def _poll(self) -> bool:
+        try:
+            return self.reporter.poll()
+        except BaseException:
+            self._restore()
+            self.result.ended = self.reporter.end_request or "cancel"
+            raise
 
     def on_train_batch_end(self, batch, logs=None) -> None:
         dt = time.perf_counter() - self._t_batch
-        row = {k: float(v) for k, v in (logs or {}).items() if np.isscalar(v) or np.ndim(v) == 0}
+        row = _scalars(logs)
         row["lr"] = self._lr()
         row["batch_time"] = dt
-        if self.batch_size and dt > 0:
-            row["samples_per_s"] = self.batch_size / dt
+        if dt > 0:
+            row["samples_per_s" if self.batch_size else "batches_per_s"] = (self.batch_size or 1) / dt
         row["epoch"] = float(self._epoch)
         for k, v in row.items():
             self.batch_history.setdefault(k, []).append(v)
-        self._send("metrics", {**row, "step": self._step, "scope": "batch"})
+        self._publish("metrics", {**row, "step": self._step, "scope": "batch"})
         self._step += 1
-        if self.ctx is not None:
-            if self.epochs and self.steps_per_epoch:
-                done = (self._epoch - self.initial_epoch) * self.steps_per_epoch + batch + 1
-                self.ctx.progress(done, (self.epochs - self.initial_epoch) * self.steps_per_epoch)
-            if self.ctx.poll():
-                self.model.stop_training = True
+        if self.epochs and self.steps_per_epoch:
+            first = self._first_epoch or 0
+            done = (self._epoch - first) * self.steps_per_epoch + batch + 1
+            self.reporter.progress(done, (self.epochs - first) * self.steps_per_epoch)
+        if self._poll():
+            self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None) -> None:
-        row = {k: float(v) for k, v in (logs or {}).items() if np.isscalar(v) or np.ndim(v) == 0}
-        row["lr"] = self._lr()
+        row = _scalars(logs)
+        row["lr"] = self._lr(fresh=True)
         for k, v in row.items():
             self.history.setdefault(k, []).append(v)
-        self.epochs_done += 1
-        self._send("metrics", {**row, "step": epoch + 1, "scope": "epoch"})
-        self._send("log", f"epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4f}" for k, v in row.items()) + "\n")
+        self.result.epochs_done += 1
+        self.model._cnnlive_epoch = epoch + 1
+        self._publish("metrics", {**row, "step": epoch + 1, "scope": "epoch"})
+        self._publish("log", f"epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4g}" for k, v in row.items()) + "\n")
+
+    def on_train_end(self, logs=None) -> None:
+        if not self._attach or self._job is None:
+            return
+        from ..jobs.state import JobState
+
+        self._restore()
+        end = self.reporter.end_request
+        self.result.ended = "stop" if end else "completed"
+        self._job.finish(JobState.STOPPED if end else JobState.COMPLETED, self.result.ended)
+
+
+class SaveError(OSError):
+    """The model or history could not be written; the message names the folder."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def clean_partials(folder: str) -> list[str]:
+    """Remove temp files left by interrupted saves (``*.partial-PID.keras``,
+    ``*.PID.partial``) of processes that no longer run; returns their names."""
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if ".partial-" in name and name.endswith(".keras"):
+            pid = name.rsplit(".partial-", 1)[1][: -len(".keras")]
+        elif name.endswith(".partial"):
+            pid = name[: -len(".partial")].rsplit(".", 1)[-1]
+        else:
+            continue
+        if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
+            continue
+        try:
+            os.remove(os.path.join(folder, name))
+            removed.append(name)
+        except OSError:
+            pass
+    return removed
 
 
 def save_atomic(model: Any, path: str) -> str:
-    """Save in native .keras format via a temp file and a rename."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    """Save in native .keras format via a temp file and a rename; leftovers of
+    earlier interrupted saves in the folder are removed first."""
+    folder = os.path.dirname(path) or "."
     tmp = path[: -len(".keras")] + f".partial-{os.getpid()}.keras"
-    model.save(tmp)
-    os.replace(tmp, path)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        clean_partials(folder)
+        model.save(tmp)
+        os.replace(tmp, path)
+    except Exception as exc:  # noqa: BLE001 - reported with the folder named
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise SaveError(f"could not save the model to {folder}: {type(exc).__name__}: {exc}") from exc
     return path
 
 
 def _write_json(path: str, payload: Any) -> str:
-    tmp = path + ".partial"
-    with open(tmp, "w") as f:
-        json.dump(payload, f)
-    os.replace(tmp, path)
+    tmp = f"{path}.{os.getpid()}.partial"
+    try:
+        with open(tmp, "w") as f:
+            json.dump(payload, f)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise SaveError(f"could not write {os.path.basename(path)} to {os.path.dirname(path) or '.'}: "
+                        f"{exc}") from exc
     return path
 
 
-def check_compatible(model: Any, data: Dataset) -> None:
-    """Raise ValueError when model and data do not fit together."""
-    want = tuple(model.input_shape[1:])
-    if None in want or want != tuple(data.input_shape):
-        raise ValueError(f"the model expects inputs of shape {want} but the data set {data.name!r} has images of "
-                         f"shape {tuple(data.input_shape)}")
-    units = model.output_shape[-1]
-    if units != data.num_classes:
-        raise ValueError(f"the model has {units} output units but the data set {data.name!r} has "
-                         f"{data.num_classes} classes")
+def check_compatible(model: Any, data: Any) -> None:
+    """Raise ValueError when model and a cnnlive Dataset do not fit together."""
+    check_dataset(model, data)
 
 
-async def train_work(ctx: Any, model: Any, data: Dataset, epochs: int, batch_size: int,
-                     initial_epoch: int = 0, validation: bool = True, save: bool = True,
-                     shuffle: bool = True) -> TrainingResult:
-    """The job body: ``fit`` with a LiveCallback; saves on stop and completion."""
-    steps = int(np.ceil(len(data.x_train) / batch_size))
-    cb = LiveCallback(ctx, epochs=initial_epoch + epochs, steps_per_epoch=steps, batch_size=batch_size,
-                      initial_epoch=initial_epoch)
-    result = TrainingResult(model=model)
+def _ending(ctx: Reporter, exc: BaseException) -> str:
+    end = ctx.end_request
+    if end in ("cancel", "halt", "stop-forced"):
+        return end
+    return "cancel" if isinstance(exc, asyncio.CancelledError) else "error"
 
-    def sync() -> TrainingResult:
-        result.history, result.batch_history, result.epochs_done = cb.history, cb.batch_history, cb.epochs_done
-        model._cnnlive_epoch = initial_epoch + cb.epochs_done
-        return result
 
+async def train_work(ctx: Reporter, model: Any, train: FitData, validation: FitData | None, epochs: int,
+                     batch_size: int, initial_epoch: int = 0, save: bool = True,
+                     callbacks: Sequence[Any] = (), fit_kwargs: dict[str, Any] | None = None) -> TrainingResult:
+    """The job body: ``fit`` with a LiveCallback beside the user's callbacks;
+    saves on stop and completion. The kept result grows with every batch, so
+    stop, cancel and halt keep the history learned so far."""
+    bs = train.batch_size or (batch_size if train.kind == "arrays" else None)
+    cb = LiveCallback(ctx, batch_size=bs, initial_epoch=initial_epoch)
+    result = cb.result
+    result.model = model
     ctx.keep(result)
     if ctx.stopping.is_set():
-        result.ended = "stopped before start"
-        return sync()
-    ctx.publish("log", f"training {model.name} on {data.name}: {len(data.x_train)} samples, "
-                       f"{epochs} epochs of {steps} batches\n")
+        result.ended = ctx.end_request or "stop"
+        return result
+    steps = train.batches or (int(np.ceil(train.samples / batch_size)) if train.samples else None)
+    ctx.publish("log", f"training {model.name} on {train.describe()}: {epochs} epochs"
+                       f"{f' of {steps} batches' if steps else ''}\n")
     try:
-        model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=initial_epoch + epochs,
-                  initial_epoch=initial_epoch, shuffle=shuffle, verbose=0, callbacks=[cb],
-                  validation_data=(data.x_test, data.y_test) if validation and len(data.x_test) else None)
-    except asyncio.CancelledError:
-        result.ended = "cancelled"
-        sync()
+        model.fit(**train.fit_args(batch_size), epochs=initial_epoch + epochs, initial_epoch=initial_epoch,
+                  verbose=0, callbacks=[cb, *callbacks], validation_data=fit_validation(validation),
+                  **(fit_kwargs or {}))
+    except BaseException as exc:
+        result.ended = _ending(ctx, exc)
         raise
-    sync()
-    result.ended = "stopped" if ctx.stopping.is_set() else "completed"
+    result.ended = ctx.end_request or "completed"
     if save and ctx.run_dir:
-        result.path = save_atomic(model, os.path.join(ctx.run_dir, "model.keras"))
-        result.history_path = _write_json(os.path.join(ctx.run_dir, "history.json"),
-                                          {"epoch": result.history, "batch": result.batch_history,
-                                           "ended": result.ended, "epochs_done": result.epochs_done})
+        try:
+            result.path = save_atomic(model, os.path.join(ctx.run_dir, "model.keras"))
+            result.history_path = _write_json(os.path.join(ctx.run_dir, "history.json"), result.payload())
+        except SaveError as exc:
+            ctx.publish("log", f"{exc}; the trained model stays in job.result.model\n")
+            raise
         ctx.publish("log", f"saved {result.path}\n")
     return result
 
 
-__all__ = ["LiveCallback", "PowerDecay", "TrainingResult", "check_compatible", "make_optimizer", "save_atomic",
-           "train_work"]
+__all__ = ["ENDINGS", "LiveCallback", "PowerDecay", "SaveError", "TrainingResult", "check_compatible",
+           "clean_partials", "make_optimizer", "save_atomic", "train_work"]

@@ -108,6 +108,18 @@ class JobManager:
             job.thread.start()
         return job
 
+    def register(self, make: Callable[[int], Job]) -> Job:
+        """Add a job whose work runs elsewhere (``make(job_id)`` builds it,
+        e.g. an attached own-fit job); it is listed and announced like others."""
+        with self._lock:
+            job_id = next(self._ids)
+        job = make(job_id)
+        with self._lock:
+            self._jobs[job_id] = job
+        job.add_done_callback(lambda j: self._notify("finished", j))
+        self._notify("started", job)
+        return job
+
     # -- looking up --------------------------------------------------------
     def get(self, job_id: int | Job) -> Job:
         """The job with this id (or the job itself)."""

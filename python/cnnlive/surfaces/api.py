@@ -48,39 +48,85 @@ def _resolve_model(model: Any, snapshot: bool) -> Any:
     return model
 
 
+FIT_KEYWORDS = ("class_weight", "steps_per_epoch", "validation_steps", "shuffle", "validation_freq",
+                "sample_weight")
+
+
+def _check_callbacks(callbacks: Any) -> list[Any]:
+    from ..engines.backend import keras
+
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, keras.callbacks.Callback):
+        callbacks = [callbacks]
+    out = list(callbacks)
+    for i, cb in enumerate(out):
+        if not isinstance(cb, keras.callbacks.Callback):
+            raise TypeError(f"callbacks[{i}] is a {type(cb).__name__}, not a keras.callbacks.Callback; "
+                            f"expected a list of keras.callbacks.Callback objects")
+    return out
+
+
 def train(model: Any, data: Any = "digits", epochs: int = 5, batch_size: int = 64, *,
+          validation_data: Any = None, callbacks: Sequence[Any] | None = None,
           optimizer: str | None = None, learning_rate: float = 1e-3, momentum: float | None = None,
           lr_schedule: str | None = "power", decay_rate: float = 1e-3, validation: bool = True,
           save: bool = True, initial_epoch: int | None = None, name: str | None = None,
-          run_dir: str | None = None, plot: bool = False) -> Job:
+          run_dir: str | None = None, plot: bool = False, **fit_kwargs: Any) -> Job:
     """Train ``model`` on ``data`` in the background; returns the Job at once.
 
-    ``data`` is a Dataset or anything :func:`cnnlive.data.load` takes. The
-    model is compiled with ``optimizer`` (default: keep its optimizer when
-    already compiled, else RMSprop with momentum 0.5 and the seeds' power
-    decay). Stop saves ``model.keras`` and ``history.json`` to the run folder;
-    cancel keeps the model in memory only. ``job.result`` is a TrainingResult.
+    ``data``: a cnnlive Dataset, a name or path for :func:`cnnlive.data.load`,
+    a tuple ``(x, y)`` of arrays, a ``tf.data.Dataset`` of ``(x, y)`` batches or
+    a ``keras.utils.PyDataset``; labels are integer class ids or one-hot.
+    ``validation_data`` takes the same forms (default: a Dataset's test split;
+    ``validation=False`` turns it off). ``callbacks`` run beside cnnlive's own;
+    ``class_weight``, ``steps_per_epoch``, ``validation_steps``, ``shuffle``,
+    ``validation_freq``, ``sample_weight`` go to ``fit``. A model the user
+    compiled keeps its optimizer, loss and metrics; otherwise (or with
+    ``optimizer=``) cnnlive compiles it with the loss that matches the labels
+    (RMSprop with momentum 0.5 and the seeds' power decay by default). Stop
+    saves ``model.keras`` and ``history.json`` to the run folder; cancel keeps
+    the model in memory only. ``job.result`` is a TrainingResult.
     """
-    from ..engines import data as data_mod
     from ..engines.backend import keras
-    from ..engines.training import check_compatible, make_optimizer, train_work
+    from ..engines.fitdata import LOSSES, as_fit_data, as_validation
+    from ..engines.training import make_optimizer, train_work
 
     if not isinstance(epochs, int) or epochs <= 0:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    unknown = sorted(set(fit_kwargs) - set(FIT_KEYWORDS))
+    if unknown:
+        raise TypeError(f"train() got unknown keyword(s) {', '.join(unknown)}; fit keywords passed through: "
+                        f"{', '.join(FIT_KEYWORDS)}")
     if isinstance(model, (str, os.PathLike)):
         model = _resolve_model(model, snapshot=False)
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a Keras model or a .keras path, not {type(model).__name__}")
-    ds = data if isinstance(data, data_mod.Dataset) else data_mod.load(data)
-    check_compatible(model, ds)
+    user_callbacks = _check_callbacks(callbacks)
+    train_data, default_val = as_fit_data(model, data)
+    val = as_validation(model, validation_data, train_data.labels) if validation_data is not None else default_val
+    if not validation:
+        val = None
+    if train_data.infinite and not fit_kwargs.get("steps_per_epoch"):
+        raise ValueError(f"{train_data.name} repeats forever (a tf.data.Dataset with .repeat()); "
+                         f"give steps_per_epoch=N")
     if optimizer is not None or getattr(model, "optimizer", None) is None or not model.compiled:
+        if train_data.labels not in LOSSES:
+            raise ValueError("cnnlive cannot choose a loss for a model with several inputs or outputs; "
+                             "compile the model yourself")
+        if val is not None and val.labels != train_data.labels and {val.labels, train_data.labels} != {"binary"}:
+            raise ValueError(f"training labels are {train_data.labels} but validation labels are {val.labels}; "
+                             f"give both as integer class ids or both one-hot")
         opt = make_optimizer(optimizer or "rmsprop", learning_rate, momentum, lr_schedule, decay_rate=decay_rate)
-        model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer=opt, loss=LOSSES[train_data.labels], metrics=["accuracy"])
+    if train_data.kind != "arrays":
+        fit_kwargs.setdefault("shuffle", False)  # Keras warns: a pipeline shuffles itself
     start_epoch = getattr(model, "_cnnlive_epoch", 0) if initial_epoch is None else initial_epoch
-    job = manager().start(train_work, model, ds, epochs, batch_size, start_epoch, validation, save,
-                          name=_name(f"train-{model.name}", name), kind="train", run_dir=run_dir)
+    job = manager().start(train_work, model, train_data, val, epochs, batch_size, start_epoch, save,
+                          user_callbacks, fit_kwargs, name=_name(f"train-{model.name}", name), kind="train",
+                          run_dir=run_dir)
     return _maybe_plot(job, plot)
 
 
@@ -88,23 +134,26 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
         objective: str = "map", node: tuple[int, int] | None = None,
         wavelengths: Sequence[float] = (14, 7, 3), step_size: float = 0.01, smoothing: float = 0.5,
         tolerance: float = 2e-4, snapshots: int = 6, seed: int | None = 1, every: str | None = None,
-        name: str | None = None, run_dir: str | None = None, plot: bool = False,
-        data: Any = None) -> Job:
+        input_standardization: Any = "image", name: str | None = None, run_dir: str | None = None,
+        plot: bool = False, data: Any = None) -> Job:
     """Search the input patterns (OIPs) that maximally activate ``maps`` of
     ``layer`` (an int, a list or "all"), by gradient ascent from noise with the
     given ``wavelengths`` (pixels). ``objective`` is "map" (mean activation),
     "node" (one ``node=(row, col)`` of each map) or "layer" (all maps).
     ``model`` may be a Keras model, a .keras path or a training Job; with
     ``every="epoch"`` and a running training job, the search re-runs after
-    each epoch. ``job.result`` is an OIPResult. With ``data`` (a Dataset, a
-    data set name or an image array; its test split is used) the result gets
-    ``quality``: per image, its map's mean activation over the best mean
-    activation of that map over the data (< 1: the OIP does not beat the data)."""
+    each epoch. ``input_standardization`` says what the model's inputs look
+    like: "image" (per-image standardization, the default), "none" (raw [0, 1]
+    pixels) or a callable batch -> batch applied after every step.
+    ``job.result`` is an OIPResult. With ``data`` (a Dataset, a data set name
+    or an image array; its test split is used) the result gets ``quality``:
+    per image, its map's mean activation over the best mean activation of that
+    map over the data (< 1: the OIP does not beat the data)."""
     from ..engines.oip import OIPSettings, oip_every_epoch_work, oip_work, prepare
 
     settings = OIPSettings(steps=steps, step_size=step_size, smoothing=smoothing, tolerance=tolerance,
                            snapshots=snapshots, wavelengths=tuple(wavelengths), seed=seed,
-                           objective=objective, node=node)
+                           objective=objective, node=node, input_standardization=input_standardization)
     if every not in (None, "epoch"):
         raise ValueError(f"every must be None or 'epoch', got {every!r}")
     if every == "epoch":
@@ -134,15 +183,18 @@ def _wait_model(job: Job) -> Any:
 def dream(model: Any, image: Any = None, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 56,
           iterations: int = 4, *, steps: int = 30, levels: int = 1, size: int = 560,
           tile_maps: Sequence[int] | None = None, step_size: float = 0.01, seed: int | None = 1,
+          input_standardization: Any = "image",
           name: str | None = None, run_dir: str | None = None, plot: bool = False) -> Job:
     """Carve the patterns of ``maps`` of ``layer`` into a photo (default: the
     flower scikit-learn ships): ``iterations`` rounds of ``steps`` OIP steps
     on the down-scaled full image, then on tiles (``levels`` of quadrant
-    subdivision). ``job.result`` is a DreamResult."""
+    subdivision). ``input_standardization`` as for :func:`oip`. ``job.result``
+    is a DreamResult."""
     from ..engines.dream import DreamSettings, dream_work, prepare_dream
 
     settings = DreamSettings(iterations=iterations, steps=steps, levels=levels, size=size, step_size=step_size,
-                             seed=seed, tile_maps=None if tile_maps is None else tuple(tile_maps))
+                             seed=seed, tile_maps=None if tile_maps is None else tuple(tile_maps),
+                             input_standardization=input_standardization)
     spec = prepare_dream(_resolve_model(model, snapshot=True), image, layer, maps, settings)
     job = manager().start(dream_work, spec, name=_name(f"dream-{layer}", name), kind="dream", run_dir=run_dir)
     return _maybe_plot(job, plot)

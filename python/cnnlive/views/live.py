@@ -142,51 +142,100 @@ class View:
             self.animated.append(a)
 
 
+NOT_METRICS = ("step", "scope", "epoch", "lr", "batch_time", "samples_per_s", "batches_per_s")
+
+
+def metric_names(batch: dict[str, list[float]], epoch: dict[str, list[float]]) -> list[str]:
+    """Metrics the logs carry, ``val_`` twins folded in: loss first, then in
+    order of appearance."""
+    names: list[str] = []
+    for key in list(batch) + list(epoch):
+        base = key[4:] if key.startswith("val_") else key
+        if base not in NOT_METRICS and base not in names:
+            names.append(base)
+    return sorted(names, key=lambda k: (k != "loss", names.index(k)))
+
+
 class TrainingDashboard(View):
-    """Loss and accuracy per batch (raw and smoothed) and per epoch with
-    validation, learning rate, samples/s, and a resource line. Axis limits
-    only grow, in steps, so most frames just blit the lines."""
+    """One axis per metric the logs carry (``loss``, ``top3``, ``auc``, ...;
+    up to four): per batch (raw and smoothed) and per epoch, with its ``val_``
+    twin on the same axis; plus learning rate and samples/s (or batches/s)
+    where known, and a resource line. The axes are made once (a 2x3 grid) and
+    only named, shown or hidden later: an axis is never removed while a
+    backend may be drawing the figure. Limits only grow, in steps, so most
+    frames just blit the lines."""
+
+    MAX_METRICS = 4
 
     def __init__(self, job: Job) -> None:
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(2, 2, figsize=(9, 5.5))
+        fig, grid = plt.subplots(2, 3, figsize=(10, 5.5))
         super().__init__(job, fig)
-        (self.ax_loss, self.ax_acc), (self.ax_lr, self.ax_speed) = axes
-        self.lines: dict[str, Any] = {}
-        for ax, key, label in ((self.ax_loss, "loss", "loss"), (self.ax_acc, "accuracy", "accuracy")):
-            self.lines[f"b_{key}"], = ax.plot([], [], lw=0.6, alpha=0.35, label="batch")
-            self.lines[f"s_{key}"], = ax.plot([], [], lw=1.4, label="batch (smoothed)")
-            self.lines[f"e_{key}"], = ax.plot([], [], "o-", lw=1.2, label="epoch")
-            self.lines[f"v_{key}"], = ax.plot([], [], "s--", lw=1.2, label="validation")
-            ax.set_title(label, fontsize=9)
+        self.slots = list(grid.flat)
+        self.slot_names: list[str | None] = [None] * len(self.slots)
+        self.slot_lines: list[dict[str, Any]] = []
+        for i, ax in enumerate(self.slots):
             ax.set_xlabel("epoch", fontsize=8)
-        self.ax_acc.legend(fontsize=7, loc="lower right")
-        self.lines["lr"], = self.ax_lr.plot([], [], lw=1.2)
-        self.ax_lr.set_title("learning rate", fontsize=9)
-        self.ax_lr.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
-        self.lines["speed"], = self.ax_speed.plot([], [], lw=0.8)
-        self.ax_speed.set_title("samples / s", fontsize=9)
-        self.status = fig.text(0.01, 0.005, "", fontsize=8)
-        self.animate(*self.lines.values(), self.status)
-        self.limits = {"x": 1.0, "loss": 1e-12, "lr": 1e-12, "speed": 1e-12}
-        self.ax_acc.set_ylim(0, 1.02)
-        for ax in (self.ax_loss, self.ax_acc, self.ax_lr, self.ax_speed):
+            ax.tick_params(labelsize=7)
             ax.set_xlim(0, 1)
+            if i < self.MAX_METRICS:
+                lines = {kind: ax.plot([], [], *style, lw=lw, alpha=alpha, label=label)[0]
+                         for kind, style, lw, alpha, label in (
+                             ("b", (), 0.6, 0.35, "batch"), ("s", (), 1.4, 1.0, "batch (smoothed)"),
+                             ("e", ("o-",), 1.2, 1.0, "epoch"), ("v", ("s--",), 1.2, 1.0, "validation"))}
+            else:
+                lines = {"line": ax.plot([], [], lw=1.2 if i == self.MAX_METRICS else 0.8)[0]}
+            self.slot_lines.append(lines)
+            self.animate(*lines.values())
+            ax.set_visible(False)
+        self.slots[0].legend(fontsize=7, loc="best")
+        self.slots[self.MAX_METRICS].ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
+        self.lines: dict[str, Any] = {}
+        self.axes: dict[str, Any] = {}
+        self.panels: list[str] = []
+        self.limits: dict[str, float] = {"x": 1.0}
+        self.status = fig.text(0.01, 0.005, "", fontsize=8)
+        self.animate(self.status)
+        self._name_slots(["loss"], [])
         fig.tight_layout(rect=(0, 0.04, 1, 1))
+
+    def _name_slots(self, metrics: list[str], extra: list[str]) -> None:
+        """Give the fixed axes their metrics; hide the unused ones."""
+        names = metrics + [None] * (self.MAX_METRICS - len(metrics)) + [
+            "lr" if "lr" in extra else None, "speed" if "speed" in extra else None]
+        self.lines, self.axes = {}, {}
+        for i, (ax, name) in enumerate(zip(self.slots, names)):
+            if name != self.slot_names[i]:
+                for line in self.slot_lines[i].values():
+                    line.set_data([], [])
+                ax.set_title({"lr": "learning rate", "speed": "samples / s"}.get(name or "", name or ""), fontsize=9)
+                ax.set_visible(name is not None)
+                self.slot_names[i] = name
+                if name is not None:
+                    self.limits[name] = 1e-12
+            if name is None:
+                continue
+            self.axes[name] = ax
+            if i < self.MAX_METRICS:
+                self.lines.update({f"{k}_{name}": line for k, line in self.slot_lines[i].items()})
+            else:
+                self.lines[name] = self.slot_lines[i]["line"]
+        self.panels = metrics + extra
+        self._background = None
 
     def fit_limits(self) -> None:
         """Tight limits for a saved picture (live frames use growing ones)."""
-        for key in ("x", "loss", "lr", "speed"):
+        for key in self.limits:
             self.limits[key] = 1e-12
         self.update()
         x = max(self.limits["x"] / 2.0, 1e-12)
-        for ax in (self.ax_loss, self.ax_lr, self.ax_speed):
+        for key, ax in self.axes.items():
             ax.relim()
             ax.set_autoscaley_on(True)
             ax.autoscale_view(scalex=False)
-            ax.set_ylim(bottom=0)
-        for ax in (self.ax_loss, self.ax_acc, self.ax_lr, self.ax_speed):
+            if self.limits.get(key, 1e-12) >= 0:
+                ax.set_ylim(bottom=min(0.0, ax.dataLim.y0))
             ax.set_xlim(0, ax.dataLim.x1 if ax.dataLim.x1 > 0 else x)
         for artist in self.animated:  # a saved picture shows everything
             artist.set_animated(False)
@@ -202,35 +251,51 @@ class TrainingDashboard(View):
         idx = np.arange(n) - np.repeat(starts, counts)
         return e + (idx + 1) / np.repeat(counts, counts)
 
+    def _speed_key(self, batch: dict[str, list[float]]) -> str | None:
+        return next((k for k in ("samples_per_s", "batches_per_s") if batch.get(k)), None)
+
     def update(self) -> bool:
         batch, epoch = self.job.channels.history("batch"), self.job.channels.history("epoch")
-        n = len(batch.get("loss", []))
+        metrics = metric_names(batch, epoch)[: self.MAX_METRICS] or ["loss"]
+        speed_key = self._speed_key(batch)
+        extra = [k for k, known in (("lr", any(np.isfinite(batch.get("lr", [np.nan])))),
+                                    ("speed", speed_key is not None)) if known]
+        changed = False
+        if metrics + extra != self.panels:
+            self._name_slots(metrics, extra)
+            changed = True
+        n = len(batch.get("step", []))
         x = self._x(batch, n)
         ex = epoch.get("step", [])
-        for key in ("loss", "accuracy"):
+        wanted: dict[str, float] = {"x": float(x[-1]) if n else 0.0}
+        for key in metrics:
             raw = batch.get(key, [])
-            self.lines[f"b_{key}"].set_data(*_thin(x, raw))
-            self.lines[f"s_{key}"].set_data(*_thin(x, _smooth(raw)))
-            self.lines[f"e_{key}"].set_data(ex[: len(epoch.get(key, []))], epoch.get(key, []))
-            self.lines[f"v_{key}"].set_data(ex[: len(epoch.get(f"val_{key}", []))], epoch.get(f"val_{key}", []))
-        self.lines["lr"].set_data(*_thin(x, batch.get("lr", [])))
-        speed = _smooth(batch.get("samples_per_s", []))
-        self.lines["speed"].set_data(*_thin(x, speed))
-        losses = [v for v in batch.get("loss", [])[:1] + epoch.get("loss", []) + epoch.get("val_loss", [])
-                  if np.isfinite(v)]
-        wanted = {"x": float(x[-1]) if n else 0.0, "loss": max(losses, default=0.0),
-                  "lr": max(batch.get("lr", [0.0])[:1] or [0.0]), "speed": float(speed.max()) if len(speed) else 0.0}
-        changed = False
+            self.lines[f"b_{key}"].set_data(*_thin(x[-len(raw):] if raw else x[:0], raw))
+            self.lines[f"s_{key}"].set_data(*_thin(x[-len(raw):] if raw else x[:0], _smooth(raw)))
+            ev, vv = epoch.get(key, []), epoch.get(f"val_{key}", [])
+            self.lines[f"e_{key}"].set_data(ex[: len(ev)], ev)
+            self.lines[f"v_{key}"].set_data(ex[: len(vv)], vv)
+            values = [v for v in raw[:1] + raw[-1:] + ev + vv if np.isfinite(v)]
+            wanted[key] = max(values, default=0.0)
+        if "lr" in extra:
+            self.lines["lr"].set_data(*_thin(x, batch.get("lr", [])))
+            wanted["lr"] = max([v for v in batch.get("lr", [])[:1] if np.isfinite(v)] or [0.0])
+        if speed_key is not None:
+            speed = _smooth(batch.get(speed_key, []))
+            self.lines["speed"].set_data(*_thin(x, speed))
+            self.axes["speed"].set_title(speed_key.replace("_per_s", " / s"), fontsize=9)
+            wanted["speed"] = float(speed.max()) if len(speed) else 0.0
         for key, value in wanted.items():
-            grown = _grow(self.limits[key], value, 2.0 if key == "x" else 1.5)
-            if grown != self.limits[key]:
+            if key in metrics and 0.0 <= value <= 1.0 and self.limits.get(key, 0.0) <= 1.02:
+                grown = 1.02  # accuracy-like metrics: a fixed 0..1 axis until they leave it
+            else:
+                grown = _grow(self.limits.get(key, 1e-12), value, 2.0 if key == "x" else 1.5)
+            if grown != self.limits.get(key):
                 self.limits[key], changed = grown, True
         if changed:
-            for ax in (self.ax_loss, self.ax_acc, self.ax_lr, self.ax_speed):
+            for key, ax in self.axes.items():
                 ax.set_xlim(0, self.limits["x"])
-            self.ax_loss.set_ylim(0, self.limits["loss"])
-            self.ax_lr.set_ylim(0, self.limits["lr"])
-            self.ax_speed.set_ylim(0, self.limits["speed"])
+                ax.set_ylim(0, self.limits.get(key, 1.0))
         frac = self.job.progress_fraction
         done = getattr(self.job.result, "epochs_done", 0)
         self.status.set_text(f"job {self.job.id} {self.job.name}: {self.job.state.value}"
@@ -344,7 +409,7 @@ def renderer() -> Renderer:
 
 
 def make_view(job: Job) -> View:
-    return TrainingDashboard(job) if job.kind == "train" else ImageView(job)
+    return TrainingDashboard(job) if job.kind in ("train", "fit") else ImageView(job)
 
 
 def show(job: Job, fps: float | None = None) -> View:

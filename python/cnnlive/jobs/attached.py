@@ -1,0 +1,171 @@
+"""Attached jobs: a Job whose work runs in the caller's thread (an own
+``model.fit`` with :class:`cnnlive.LiveCallback`), not in a job thread.
+
+The work drives the job through :meth:`AttachedJob.begin` and
+:meth:`AttachedJob.finish`; stop, cancel and halt only set flags that the
+work reads at its next safe point (:meth:`AttachedContext.poll`). Cancel and
+halt raise :class:`FitCancelled` there, so the caller's call (``fit``) ends
+with that exception, without end-of-epoch work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any, Callable
+
+from .job import Job
+from .state import JobState
+
+
+class FitCancelled(asyncio.CancelledError):
+    """Raised from an attached job's safe point after cancel or halt."""
+
+
+async def _not_run(ctx: Any) -> None:  # the work of an attached job runs in its caller
+    return None
+
+
+class AttachedContext:
+    """The :class:`~cnnlive.jobs.reporter.Reporter` of an attached job."""
+
+    def __init__(self, job: "AttachedJob") -> None:
+        self._job = job
+        self.channels = job.channels
+
+    @property
+    def job_id(self) -> int:
+        return self._job.id
+
+    @property
+    def run_dir(self) -> str | None:
+        return self._job.run_dir
+
+    @property
+    def end_request(self) -> str | None:
+        return self._job.end_request
+
+    @property
+    def stopping(self) -> threading.Event:
+        return self._job.stop_flag
+
+    def publish(self, channel: str, value: Any) -> None:
+        self.channels.publish(channel, value)
+
+    def progress(self, done: float, total: float | None = None) -> None:
+        self._job.progress = (float(done), None if total is None else float(total))
+        self.channels.publish("status", {"progress": self._job.progress_fraction})
+
+    def keep(self, result: Any) -> None:
+        self._job.kept = result
+
+    def poll(self) -> bool:
+        """Raise FitCancelled after cancel/halt (ending the job first);
+        True once a stop was requested."""
+        end = self._job.end_request
+        if end in ("cancel", "halt"):
+            self._job.finish(JobState.CANCELLED if end == "cancel" else JobState.STOPPED, end,
+                             "cancelled at a batch" if end == "cancel" else "halted at a batch")
+            raise FitCancelled(f"job {self._job.id} ({self._job.name}): {end} requested")
+        return self._job.stop_flag.is_set()
+
+    async def checkpoint(self) -> bool:
+        await asyncio.sleep(0)
+        return self.poll()
+
+
+class AttachedJob(Job):
+    """A Job (kind "fit" by default) whose work runs in the caller's thread."""
+
+    def __init__(self, job_id: int, name: str, kind: str = "fit", run_dir: str | None = None) -> None:
+        super().__init__(job_id, name, kind, _not_run, run_dir=run_dir)
+        self.stop_flag = threading.Event()
+        self.end_request: str | None = None
+        self.kept: Any = None
+        self.on_stop: Callable[[], None] | None = None  # e.g. set the fitting model's stop_training
+        self.ctx = AttachedContext(self)
+        self._finished = threading.Event()
+        self._callbacks: list[Callable[[Job], None]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def result(self) -> Any:
+        return self.kept
+
+    # -- driven by the work (caller's thread) ---------------------------------
+    def begin(self) -> None:
+        """The work has started."""
+        self.started = time.time()
+        self.thread = threading.current_thread()
+        self._set_state(JobState.STOPPING if self.stop_flag.is_set() else JobState.RUNNING)
+
+    def finish(self, state: JobState, ended_by: str, note: str | None = None, error: str | None = None) -> None:
+        """The work has ended (idempotent: the first call wins)."""
+        with self._lock:
+            if self._finished.is_set():
+                return
+            self._finished.set()
+            callbacks, self._callbacks = self._callbacks, []
+        self.ended_by, self.error = ended_by, error
+        self.finished = time.time()
+        if error:
+            self.channels.publish("log", error)
+        self._set_state(state, note)
+        for fn in callbacks:
+            try:
+                fn(self)
+            except Exception:  # noqa: BLE001 - a listener must not break the caller's fit
+                pass
+
+    # -- the Job surface -----------------------------------------------------
+    def stop(self, *args: Any, **kwargs: Any) -> str:
+        if self.done:
+            return f"job {self.id} already {self.state.value}: nothing to stop"
+        first = not self.stop_flag.is_set()
+        self.stop_flag.set()
+        self.end_request = self.end_request or "stop"
+        if self.on_stop is not None and self.state is not JobState.PENDING:
+            self.on_stop()
+        if not first:
+            return f"job {self.id}: stop already requested"
+        if self.state is JobState.RUNNING:
+            self._set_state(JobState.STOPPING, "stop requested; the fit ends after the current batch")
+        return f"job {self.id}: stop requested"
+
+    def _end_now_or_later(self, what: str) -> str:
+        if self.done:
+            return f"job {self.id} already {self.state.value}: nothing to {what}"
+        self.end_request = what
+        if self.state is JobState.PENDING:  # the fit has not begun: end the job now
+            self.finish(JobState.CANCELLED if what == "cancel" else JobState.STOPPED, what, f"{what} before start")
+        return f"job {self.id}: {what} requested; the fit ends at its next batch"
+
+    def cancel(self) -> str:
+        return self._end_now_or_later("cancel")
+
+    def halt(self) -> str:
+        return self._end_now_or_later("halt")
+
+    def wait(self, timeout: float | None = None) -> JobState:
+        self._finished.wait(timeout)
+        return self.state
+
+    def add_done_callback(self, fn: Callable[[Job], None]) -> None:
+        with self._lock:
+            if not self._finished.is_set():
+                self._callbacks.append(fn)
+                return
+        fn(self)
+
+
+def attach(name: str, kind: str = "fit", run_dir: str | None = None) -> AttachedJob:
+    """Register a new attached job with the process's JobManager."""
+    from .manager import manager
+
+    job = manager().register(lambda job_id: AttachedJob(job_id, name, kind, run_dir))
+    assert isinstance(job, AttachedJob)
+    return job
+
+
+__all__ = ["AttachedContext", "AttachedJob", "FitCancelled", "attach"]
