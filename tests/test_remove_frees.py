@@ -77,3 +77,4 @@ def test_removed_training_job_model_is_collected_in_a_real_ipython_shell():
     assert out.returncode == 0, out.stderr[-3000:]
     assert "JOB_FREED" in out.stdout, out.stdout
     assert "MODEL_FREED" in out.stdout, out.stdout
+    assert "FIT_MODEL_FREED" in out.stdout, out.stdout

@@ -27,6 +27,19 @@ cells = [
     "assert removed is job and removed.result is None and jid not in [j.id for j in cl.jobs.list()]",
     "del job, removed; gc.collect()",
     "print('MODEL_FREED' if ref() is None else 'MODEL_ALIVE')",
+    # an own fit made a job by LiveCallback: after remove, the job no longer holds the model
+    "import numpy as np\n"
+    "own = cl.models.simple_cnn(convs=[(4, 3, 'relu')], pools=[2], dense=[])\n"
+    "own.compile(optimizer='adam', loss='categorical_crossentropy')\n"
+    "cb = cl.LiveCallback(name='own')\n"
+    "_ = own.fit(small.x_train, small.y_train, epochs=1, batch_size=32, verbose=0, callbacks=[cb])\n"
+    "fit_job = cb.job\n"
+    "assert fit_job.state.value == 'completed' and fit_job.result is not None\n"
+    "own_ref = weakref.ref(own)\n"
+    "cl.jobs.remove(fit_job.id)\n"
+    "assert fit_job.result is None\n"
+    "del own, cb, _; gc.collect()",
+    "print('FIT_MODEL_FREED' if own_ref() is None else 'FIT_MODEL_ALIVE')",
 ]
 for code in cells:
     r = shell.run_cell(code)

@@ -93,6 +93,11 @@ class AttachedJob(Job):
     def result(self) -> Any:
         return self.kept
 
+    def _release(self) -> None:
+        """remove(): also drop the kept result and the fit's stop hook."""
+        super()._release()
+        self.kept, self.on_stop = None, None
+
     # -- driven by the work (caller's thread) ---------------------------------
     def begin(self) -> None:
         """The work has started."""
