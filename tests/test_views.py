@@ -20,6 +20,7 @@ def test_views_never_import_tensorflow():
     import sys
 
     code = ("import sys, matplotlib; matplotlib.use('Agg'); import cnnlive.views.live, cnnlive.views.grids, "
+            "cnnlive.views.analysis, cnnlive.views.compat, cnnlive.views.resources, "
             "cnnlive.views.panel_transport; assert 'tensorflow' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 

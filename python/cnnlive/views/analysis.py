@@ -81,6 +81,8 @@ class OIPView(View):
             n = min(self.rows, evolution.shape[1])
             frames = [evolution[s, r] for r in range(n) for s in range(evolution.shape[0])]
             _set_image(self.im_evo, strip(frames, rows=n))
+            self.ax_evo.set_title(f"evolution of maps {', '.join(map(str, res.maps[:n]))} "
+                                  "(one row each, snapshots left to right)", fontsize=9)
             _set_image(self.im_best, strip(list(np.asarray(res.images)), rows=int(np.ceil(np.sqrt(len(res.images))))))
             curves = np.asarray(res.curves)
             if curves.ndim == 2 and curves.size:
@@ -105,9 +107,9 @@ class DreamView(View):
     def __init__(self, job: Job, cmap: str = "gray") -> None:
         import matplotlib.pyplot as plt
 
-        fig = plt.figure(figsize=(9, 5.6))
+        fig = plt.figure(figsize=(9, 4.8))
         super().__init__(job, fig)
-        gs = fig.add_gridspec(2, 3, height_ratios=[1.6, 1])
+        gs = fig.add_gridspec(2, 3, height_ratios=[2.6, 1])
         self.ax_orig, self.ax_now, self.ax_contrast = (fig.add_subplot(gs[0, i]) for i in range(3))
         self.ax_stages = fig.add_subplot(gs[1, :])
         blank = np.zeros((2, 2), np.uint8)

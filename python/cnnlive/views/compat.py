@@ -70,18 +70,31 @@ def _agg_draw(canvas: Any) -> None:
     FigureCanvasAgg.draw(canvas)
 
 
-def _ipympl_png(canvas: Any) -> bytes:
-    """The canvas as a fast PNG; also stored where ipympl keeps its last frame.
+def _ipympl_frame(canvas: Any) -> bytes:
+    """The canvas as a fast PNG: only the pixels changed since the last frame
+    (transparent elsewhere) when the front end can take a diff, else all.
 
-    ipympl builds the figure's ``_data_url`` (what a notebook saves, and what
-    shows before the front end's handshake) from the private ``_last_buff``;
-    checked for ipympl 0.9 and 0.10."""
+    Uses ipympl's private ``_last_buff`` (the last frame it knows the front end
+    has; also what it builds the saved ``_data_url`` from) and ``_force_full``
+    (set by ipympl when a new view asks for a refresh or after a resize),
+    both checked for ipympl 0.9 and 0.10, and WebAgg's public
+    ``set_image_mode``. Encoding a mostly transparent diff is several times
+    cheaper than a full frame."""
     from PIL import Image
 
     rgba = np.asarray(canvas.get_renderer().buffer_rgba())
-    canvas._last_buff = rgba.view(np.uint32).reshape(rgba.shape[:2]).copy()
+    current = rgba.view(np.uint32).reshape(rgba.shape[:2])
+    last = getattr(canvas, "_last_buff", None)
+    if canvas._force_full or last is None or getattr(last, "shape", None) != current.shape:
+        mode, out = "full", rgba
+        canvas._force_full = False
+    else:
+        mode = "diff"
+        out = np.where(current != last, current, np.uint32(0)).view(np.uint8).reshape(rgba.shape)
+    canvas.set_image_mode(mode)
+    canvas._last_buff = current.copy()
     buf = io.BytesIO()
-    Image.fromarray(rgba).save(buf, format="png", compress_level=1)
+    Image.fromarray(out).save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
 
@@ -118,10 +131,8 @@ class FramePush:
     def present(self, canvas: Any, fig: Any, full: bool) -> None:
         """Bring the drawn buffer to the screen."""
         if self.kind == "ipympl-binary":
-            canvas.send_binary(_ipympl_png(canvas))
-            # ipympl diffs its next own frame against the last one it sent
-            # (private ``_force_full``, 0.9/0.10); ours bypassed it, so the next must be full.
-            canvas._force_full = True
+            # ipympl's own next frame diffs against ``_last_buff``, which now holds ours
+            canvas.send_binary(_ipympl_frame(canvas))
         elif self.kind == "ipympl-refresh":
             manager = getattr(canvas, "manager", None)
             if manager is not None:
@@ -133,7 +144,8 @@ class FramePush:
 def frame_push(canvas: Any) -> FramePush:
     """Choose, once per figure, how its frames are pushed."""
     if is_ipympl(canvas):
-        ok = _ipympl_checked() and all(hasattr(canvas, a) for a in ("send_binary", "_force_full", "get_renderer"))
+        ok = _ipympl_checked() and all(hasattr(canvas, a) for a in
+                                         ("send_binary", "_force_full", "set_image_mode", "get_renderer"))
         if not ok:
             log.info("ipympl %s is outside the checked versions %s; live figures use draw + refresh_all",
                      ipympl_version(), IPYMPL_CHECKED)

@@ -75,6 +75,7 @@ class View:
         self.animated: list[Any] = []
         self.timer: Any = None
         self._background: Any = None
+        self._pixels: dict[int, tuple[str, Any]] = {}
         self._own_draw = False
         self._reported = False
         fig.canvas.mpl_connect("close_event", lambda _e: setattr(self, "closed", True))
@@ -113,9 +114,30 @@ class View:
             else:
                 canvas.restore_region(self._background)
             for artist in self.animated:
-                artist.axes.draw_artist(artist) if artist.axes is not None else self.fig.draw_artist(artist)
+                self._draw_animated(canvas, artist, full)
             self.push.present(canvas, self.fig, full)
         self.frames += 1
+
+    def _draw_animated(self, canvas: Any, artist: Any, full: bool) -> None:
+        """Draw one animated artist over the background. A figure-level text
+        (the status line) whose text did not change is copied back from the
+        pixels of its last drawing: rendering text costs more than the lines."""
+        if artist.axes is not None:
+            artist.axes.draw_artist(artist)
+            return
+        text = artist.get_text() if hasattr(artist, "get_text") else None
+        cached = self._pixels.get(id(artist))
+        if text is not None and not full and cached is not None and cached[0] == text:
+            canvas.restore_region(cached[1])
+            return
+        self.fig.draw_artist(artist)
+        if text is not None:
+            box = artist.get_window_extent(canvas.get_renderer()).padded(2)
+            from matplotlib.transforms import Bbox
+
+            box = Bbox.intersection(box, self.fig.bbox)
+            if box is not None and box.width > 0 and box.height > 0:
+                self._pixels[id(artist)] = (text, canvas.copy_from_bbox(box))
 
     def animate(self, *artists: Any) -> None:
         """Mark artists that change every frame (drawn over the background)."""

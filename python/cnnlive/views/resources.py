@@ -83,7 +83,7 @@ class ResourceMeter:
 class ResourceHistory:
     """The last ``keep`` samples, at most one per ``every`` seconds."""
 
-    def __init__(self, keep: int = 240, every: float = 0.5, meter: ResourceMeter | None = None) -> None:
+    def __init__(self, keep: int = 240, every: float = 1.0, meter: ResourceMeter | None = None) -> None:
         self.meter = meter or ResourceMeter()
         self.every = every
         self.t: deque[float] = deque(maxlen=keep)
@@ -133,7 +133,7 @@ class ResourceGraphs:
             line, = ax.plot([], [], lw=1.0, color=("#1f77b4", "#2ca02c", "#9467bd")[i])
             self.axes.append(ax)
             self.lines.append(line)
-        self.window = self.history.every * (self.history.t.maxlen or 240)
+        self.window = max(1.0, self.history.every * (self.history.t.maxlen or 240))
         for ax, top in zip(self.axes, self.limits):
             ax.set_xlim(0, self.window)
             ax.set_ylim(0, top)
