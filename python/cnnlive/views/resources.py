@@ -133,9 +133,10 @@ class ResourceGraphs:
             line, = ax.plot([], [], lw=1.0, color=("#1f77b4", "#2ca02c", "#9467bd")[i])
             self.axes.append(ax)
             self.lines.append(line)
+        self._no_gpu = False
         self.window = max(1.0, self.history.every * (self.history.t.maxlen or 240))
         for ax, top in zip(self.axes, self.limits):
-            ax.set_xlim(0, self.window)
+            ax.set_xlim(0, min(30.0, self.window))
             ax.set_ylim(0, top)
 
     def update(self) -> bool:
@@ -144,6 +145,10 @@ class ResourceGraphs:
         h.sample()
         t = list(h.t)
         changed = False
+        if t and not h.latest["gpus"] and not self._no_gpu:
+            self._no_gpu = True
+            self.axes[2].set_title("GPU memory MB (no GPU seen)", fontsize=7, pad=2)
+            changed = True
         t_max = t[-1] if t else 0.0
         for i, (line, series) in enumerate(zip(self.lines, (h.cpu, h.ram, h.gpu))):
             line.set_data(t, list(series))
@@ -154,7 +159,11 @@ class ResourceGraphs:
                 self.limits[i] = top if (i == 2 and h.gpu_total) else max(top * 1.3, 1.0)
                 self.axes[i].set_ylim(0, self.limits[i])
                 changed = True
-            if t_max > self.axes[i].get_xlim()[1]:  # slide the window by a quarter
-                self.axes[i].set_xlim(t_max - 0.75 * self.window, t_max + 0.25 * self.window)
+            lo, hi = self.axes[i].get_xlim()
+            if t_max > hi:  # double the span up to the window, then slide by a quarter
+                if lo == 0 and 2 * hi <= self.window:
+                    self.axes[i].set_xlim(0, 2 * hi)
+                else:
+                    self.axes[i].set_xlim(t_max - 0.75 * self.window, t_max + 0.25 * self.window)
                 changed = True
         return changed
