@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -46,11 +45,6 @@ class Kernel:
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=120)
-        # A second connection that only knocks: ipykernel's GUI loop integrations wait for the shell
-        # socket's file descriptor, which zmq signals edge-triggered; under heavy load a kernel was
-        # once seen idle in the Tk/Qt loop with a request pending. A knock from another socket wakes it.
-        self.knocker = self.km.client()
-        self.knocker.start_channels()
 
     def run(self, code, timeout=300):
         out, err, errors = [], [], []
@@ -63,21 +57,10 @@ class Kernel:
             elif kind == "error":
                 errors.append("\n".join(content["traceback"]))
 
-        done = threading.Event()
-
-        def knock():
-            while not done.wait(10):
-                self.knocker.kernel_info()
-
-        threading.Thread(target=knock, daemon=True).start()
-        try:
-            self.kc.execute_interactive(code, timeout=timeout, output_hook=hook)
-        finally:
-            done.set()
+        self.kc.execute_interactive(code, timeout=timeout, output_hook=hook)
         return "".join(out), "".join(err), errors
 
     def close(self):
-        self.knocker.stop_channels()
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=True)
 
