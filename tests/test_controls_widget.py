@@ -1,7 +1,6 @@
 """``cl.controls()`` is an ipywidgets VBox that refreshes itself from job
 notifications, without a polling thread."""
 
-import asyncio
 import threading
 import time
 

@@ -6,7 +6,6 @@ import logging
 import threading
 import time
 
-import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
