@@ -16,6 +16,7 @@ from typing import Any, Callable
 import ipywidgets as w
 
 from ..jobs import Job, manager
+from .choices import DATA_NAMES, build_model, parse_maps
 
 log = logging.getLogger("cnnlive")
 
@@ -28,8 +29,8 @@ class Controls(w.VBox):
         self.ns = namespace if namespace is not None else {}
         self.model: Any = None
         self.message = w.HTML()
-        self.data = w.Dropdown(options=["digits", "fashion_mnist", "mnist", "cifar10"], description="data")
-        self.arch = w.Dropdown(options=["simple", "resnet (cifar-tiny)"], description="model")
+        self.data = w.Dropdown(options=list(DATA_NAMES), description="data")
+        self.arch = w.Dropdown(options=[("simple", "simple"), ("resnet (cifar-tiny)", "resnet")], description="model")
         self.epochs = w.BoundedIntText(5, min=1, max=10_000, description="epochs")
         self.layer = w.Text("Conv2D_3", description="layer")
         self.map = w.Text("0", description="map(s)", placeholder="N, N,M or all")
@@ -116,21 +117,13 @@ class Controls(w.VBox):
         self.refresh()
 
     def _maps(self) -> Any:
-        text = self.map.value.strip()
-        if text == "all":
-            return "all"
-        ids = [int(t) for t in text.split(",") if t.strip()]
-        return ids[0] if len(ids) == 1 else ids
+        return parse_maps(self.map.value)
 
     def start_train(self) -> Job:
         import cnnlive as cl
 
         data = cl.data.load(self.data.value)
-        if self.arch.value == "simple":
-            self.model = cl.models.simple_cnn(input_shape=data.input_shape, classes=data.num_classes)
-        else:
-            self.model = cl.models.resnet_v2(input_shape=data.input_shape, classes=data.num_classes,
-                                             stacks="cifar-tiny")
+        self.model = build_model(self.arch.value, data.input_shape, data.num_classes)
         self.ns["model"] = self.model
         return cl.train(self.model, data, epochs=int(self.epochs.value))
 
