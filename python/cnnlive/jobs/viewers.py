@@ -1,15 +1,19 @@
 """A neutral registry for live figures: the views layer registers how to
 show and save a job's figures; ``Job.plot()`` and ``Job.save_plots()`` call
 them without the job layer importing views (the pattern of events/gpu.py).
-The package root installs a loader, so the views layer loads on first use."""
+They pass a read-only watch of the job (``job.watch()``), never the job; the
+job keeps the list of its views. The package root installs a loader, so the
+views layer loads on first use."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any, Callable
 
+#: ``show(watch, fps) -> view``
 ShowFn = Callable[[Any, "float | None"], Any]
-SaveFn = Callable[[Any, str], "list[str]"]
+#: ``save(watch, views, folder) -> paths`` (``views``: the job's figures so far, maybe none)
+SaveFn = Callable[[Any, "list[Any]", str], "list[str]"]
 
 _lock = threading.Lock()
 _show: ShowFn | None = None
@@ -39,12 +43,12 @@ def _ensure() -> tuple[ShowFn, SaveFn]:
     return _show, _save
 
 
-def show(job: Any, fps: float | None = None) -> Any:
-    return _ensure()[0](job, fps)
+def show(watch: Any, fps: float | None = None) -> Any:
+    return _ensure()[0](watch, fps)
 
 
-def save(job: Any, folder: str) -> list[str]:
-    return _ensure()[1](job, folder)
+def save(watch: Any, views: list[Any], folder: str) -> list[str]:
+    return _ensure()[1](watch, views, folder)
 
 
 __all__ = ["register_viewer", "save", "set_loader", "show"]
