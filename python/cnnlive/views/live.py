@@ -20,7 +20,6 @@ import numpy as np
 
 from ..config import config
 from ..events.watch import Watch, as_watch
-from ..jobs.viewers import register_viewer
 from . import compat
 from .frames import as_image_array, to_uint8
 from .resources import ResourceGraphs, ResourceHistory
@@ -541,5 +540,3 @@ def save_plots(source: Any, views: list[View], folder: str) -> list[str]:
         paths.append(path)
     return paths
 
-
-register_viewer(show, save_plots)
