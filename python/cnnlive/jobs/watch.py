@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 
 class JobWatch:
     """Read-only proxy over one Job: identity, channels and a status
-    snapshot (implements :class:`cnnlive.events.watch.Watch`). It offers no
-    way to stop, cancel, remove or change the job."""
+    snapshot (implements :class:`cnnlive.events.watch.Watch`), and ``wait``.
+    It offers no way to stop, cancel, remove or change the job."""
 
     __slots__ = ("_job",)
 
@@ -56,6 +56,10 @@ class JobWatch:
     @property
     def result(self) -> Any:
         return self._job.result
+
+    def wait(self, timeout: float | None = None) -> "JobState":
+        """Block until the job has finished (or ``timeout``); its state. Only reads."""
+        return self._job.wait(timeout)
 
     def __repr__(self) -> str:
         return f"<JobWatch of {self._job!r}>"
