@@ -140,7 +140,7 @@ class JobMachine(RuleBasedStateMachine):
     @rule(job=jobs)
     def plot(self, job):
         view = job.plot()
-        assert view.job is job
+        assert view.watch.id == job.id and job.views[-1] is view  # a read-only watch of this job, kept by it
 
     @invariant()
     def state_and_ended_by_agree(self):

@@ -1,9 +1,13 @@
 """The layering rules of ARCHITECTURE.md, read from every module's imports
-(``import``, ``from ... import`` and ``import_module("...")`` strings)."""
+(``import``, ``from ... import`` and ``import_module("...")`` strings), and
+the rule that private members of ipympl and ipykernel are touched only in
+the compat modules."""
 
 from __future__ import annotations
 
 import ast
+import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +23,8 @@ FORBIDDEN: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "events": (("jobs", "views", "surfaces", "engines"), JUPYTER + TENSORFLOW),
     "jobs": (("views", "surfaces", "engines"), ("ipywidgets", "ipympl", "comm") + TENSORFLOW),
     "engines": (("views", "surfaces"), JUPYTER),
-    "views": (("surfaces", "engines"), TENSORFLOW),
+    # views see jobs only through the read-only Watch/WatchSource of events/watch.py
+    "views": (("jobs", "surfaces", "engines"), TENSORFLOW),
     "surfaces": ((), ()),
 }
 # engines see the job layer only through the Reporter protocol
@@ -105,3 +110,61 @@ def test_the_checker_sees_every_kind_of_import(tmp_path):
     assert any("cnnlive.views.live" in b for b in found)
     assert any("cnnlive.surfaces.api" in b for b in found)
     assert any("imports tensorflow" in b for b in found)
+
+
+def test_views_reach_jobs_only_through_a_watch():
+    """No view module imports the job layer (Job.plot hands views a read-only watch)."""
+    views = sorted((PKG / "views").glob("*.py"))
+    assert views
+    for path in views:
+        assert not [n for n in imports_of(path) if n == "cnnlive.jobs" or n.startswith("cnnlive.jobs.")], path
+
+
+# -- private members of ipympl and ipykernel ---------------------------------------
+COMPAT = {PKG / "views" / "compat.py", PKG / "surfaces" / "compat.py"}
+FOREIGN = ("ipympl", "ipykernel", "comm")
+_DEFINED = re.compile(r"(?:\bdef\s+|\bclass\s+|\bself\.|\bcls\.)(_[A-Za-z]\w*)"
+                      r"|^[ \t]*(_[A-Za-z]\w*)\s*(?::[^=\n]*)?=", re.M)
+_USED = re.compile(r"\.(_[A-Za-z]\w*)\b|[\"'](_[A-Za-z]\w*)[\"']")
+
+
+def _private_names(paths) -> set[str]:
+    names: set[str] = set()
+    for path in paths:
+        names.update(m.group(1) or m.group(2) for m in _DEFINED.finditer(path.read_text(errors="replace")))
+    return {n for n in names if not n.endswith("__")}
+
+
+def _foreign_private_names() -> set[str]:
+    """Private members ipympl, ipykernel and comm define (read from their sources)."""
+    paths = []
+    for package in FOREIGN:
+        spec = importlib.util.find_spec(package)
+        assert spec is not None and spec.submodule_search_locations, package
+        for root in spec.submodule_search_locations:
+            paths += Path(root).rglob("*.py")
+    return _private_names(paths)
+
+
+def _private_uses(path: Path, foreign: set[str]) -> set[str]:
+    text = path.read_text()
+    return {a or b for a, b in _USED.findall(text)} & foreign
+
+
+def test_private_ipympl_and_ipykernel_members_only_in_compat_modules():
+    """Every private member of ipympl/ipykernel/comm that cnnlive reads or
+    writes (``._last_buff``, ``._force_full``, ``_reply_subshell_for``, ...)
+    appears only in views/compat.py or surfaces/compat.py; names cnnlive
+    defines itself (``self._lock``) do not count. Patching the kernel's
+    ``do_shutdown`` is a compat matter too."""
+    own = _private_names(p for p in PKG.rglob("*.py") if p not in COMPAT)
+    foreign = _foreign_private_names() - own
+    used_in_compat = set().union(*(_private_uses(p, foreign) for p in COMPAT))
+    # the checker sees what the compat modules use: the names it must find elsewhere too
+    assert {"_last_buff", "_force_full", "_to_show", "_reply_subshell_for"} <= used_in_compat
+    outside = {str(p.relative_to(PKG)): sorted(_private_uses(p, foreign))
+               for p in PKG.rglob("*.py") if p not in COMPAT}
+    assert {k: v for k, v in outside.items() if v} == {}
+    patched = [str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
+               if p not in COMPAT and re.search(r"\.do_shutdown\s*=", p.read_text())]
+    assert patched == []

@@ -32,8 +32,14 @@ _LAZY = {
 
 
 # The package root is where the layers are wired: job.plot() loads the views
-# layer on first use without the job layer importing it.
-jobs.viewers.set_loader(lambda: importlib.import_module("cnnlive.views.live") and None)
+# layer on first use and registers its show/save, so neither the job layer
+# imports views nor the views layer imports jobs.
+def _load_viewer() -> None:
+    live = importlib.import_module("cnnlive.views.live")
+    jobs.viewers.register_viewer(live.show, live.save_plots)
+
+
+jobs.viewers.set_loader(_load_viewer)
 
 
 def __getattr__(name: str) -> Any:

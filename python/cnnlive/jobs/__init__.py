@@ -13,6 +13,7 @@ from .job import Job, JobContext, StopEvent
 from .manager import JobManager, manager
 from .reporter import NullReporter, Reporter
 from .state import ENDINGS, JobRunningError, JobState, UnknownJobError
+from .watch import JobWatch
 
 
 def start(coro_fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any, name: str | None = None,
@@ -67,7 +68,7 @@ def stop_all(timeout: float | None = 5.0) -> "list[Job]":
 
 
 __all__ = [
-    "ENDINGS", "Job", "JobContext", "JobManager", "JobRunningError", "JobState", "NullReporter", "Reporter", "StopEvent",
+    "ENDINGS", "Job", "JobContext", "JobManager", "JobRunningError", "JobState", "JobWatch", "NullReporter", "Reporter", "StopEvent",
     "UnknownJobError", "cancel", "get", "halt", "list", "manager", "remove", "start",
     "status", "stop", "stop_all",
 ]

@@ -19,13 +19,16 @@ import math
 import threading
 import time
 import traceback
-from typing import Any, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Callable, Coroutine
 
 from ..events import Channels
 from .context import JobContext, StopEvent
 from .nesting import allow_nesting
 from .output import capture_output
 from .state import FINISHED, STATE_OF_ENDING, JobState
+
+if TYPE_CHECKING:
+    from .watch import JobWatch
 
 log = logging.getLogger("cnnlive")
 
@@ -197,17 +200,28 @@ class Job:
         """The job's captured output (``print`` inside the job and its log)."""
         return "\n".join(self.channels.log_lines(last))
 
+    def watch(self) -> "JobWatch":
+        """A read-only watch of this job (channels and status): what views get."""
+        from .watch import JobWatch
+
+        return JobWatch(self)
+
     def plot(self, fps: float | None = None) -> Any:
-        """Show the job's live figure (a dashboard for training, images else)."""
+        """Show the job's live figure (a dashboard for training, images else).
+        The figure gets a read-only watch of the job; the job keeps the view
+        in ``job.views`` (``remove()`` frees it)."""
         from . import viewers
 
-        return viewers.show(self, fps)
+        view = viewers.show(self.watch(), fps)
+        with self._ctl:
+            self.views.append(view)
+        return view
 
     def save_plots(self, folder: str) -> list[str]:
         """Write the job's figures as PNG files into ``folder``."""
         from . import viewers
 
-        return viewers.save(self, folder)
+        return viewers.save(self.watch(), list(self.views), folder)
 
     def add_done_callback(self, fn: Callable[["Job"], None]) -> None:
         with self._state_lock:

@@ -1,15 +1,20 @@
-"""A neutral registry for live figures: the views layer registers how to
-show and save a job's figures; ``Job.plot()`` and ``Job.save_plots()`` call
-them without the job layer importing views (the pattern of events/gpu.py).
-The package root installs a loader, so the views layer loads on first use."""
+"""A registry for live figures: how to show and save a job's figures.
+``Job.plot()`` and ``Job.save_plots()`` call it without the job layer
+importing views (the pattern of events/gpu.py). They pass a read-only watch
+of the job (``job.watch()``), never the job; the job keeps the list of its
+views. The package root installs a loader that imports the views layer on
+first use and registers its ``show`` and ``save_plots`` here, so the views
+layer imports nothing of the job layer either."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any, Callable
 
+#: ``show(watch, fps) -> view``
 ShowFn = Callable[[Any, "float | None"], Any]
-SaveFn = Callable[[Any, str], "list[str]"]
+#: ``save(watch, views, folder) -> paths`` (``views``: the job's figures so far, maybe none)
+SaveFn = Callable[[Any, "list[Any]", str], "list[str]"]
 
 _lock = threading.Lock()
 _show: ShowFn | None = None
@@ -18,7 +23,8 @@ _loader: Callable[[], None] | None = None
 
 
 def register_viewer(show: ShowFn, save: SaveFn) -> None:
-    """Called by the views layer when it loads."""
+    """Set the functions that show and save a job's figures (the package root
+    registers the views layer's)."""
     global _show, _save
     with _lock:
         _show, _save = show, save
@@ -35,16 +41,16 @@ def _ensure() -> tuple[ShowFn, SaveFn]:
     if _show is None and _loader is not None:
         _loader()
     if _show is None or _save is None:
-        raise RuntimeError("no live-figure viewer is registered; import cnnlive.views.live first")
+        raise RuntimeError("no live-figure viewer is registered; import cnnlive (its root registers cnnlive.views.live)")
     return _show, _save
 
 
-def show(job: Any, fps: float | None = None) -> Any:
-    return _ensure()[0](job, fps)
+def show(watch: Any, fps: float | None = None) -> Any:
+    return _ensure()[0](watch, fps)
 
 
-def save(job: Any, folder: str) -> list[str]:
-    return _ensure()[1](job, folder)
+def save(watch: Any, views: list[Any], folder: str) -> list[str]:
+    return _ensure()[1](watch, views, folder)
 
 
 __all__ = ["register_viewer", "save", "set_loader", "show"]

@@ -15,9 +15,7 @@ def _name(prefix: str, name: str | None) -> str:
 
 def _maybe_plot(job: Job, plot: bool) -> Job:
     if plot:
-        from ..views.live import show
-
-        show(job)
+        job.plot()
     return job
 
 
@@ -287,7 +285,7 @@ def compare(*sources: Any, metrics: Sequence[str] | str | None = None, folder: s
             names = metric_names({k: v for k, v in hist.items() if v})
             if not names and source.kind == "train":
                 names = ["loss", "accuracy"]  # nothing published yet: the default compiled metrics
-            items.append(source)
+            items.append(source.watch())  # the view reads, never steers, the job
         else:
             run = resolve_run(source, root)
             history = run.history or read_history(f"{run.path}/history.json")["epoch"]

@@ -1,6 +1,7 @@
 """``%load_ext cnnlive`` / ``%unload_ext cnnlive``, and the kernel's shutdown.
 
-Loading wraps the kernel's ``do_shutdown`` (shutdown and restart requests):
+Loading hooks the kernel's ``do_shutdown`` (shutdown and restart requests;
+the hook is in :mod:`.compat`):
 every job is stopped (grace, then cancel, then halt), threads are joined with
 a timeout, the panel gets the final cards and its comms close. The whole of
 it is bounded by ``cnnlive.config.shutdown_timeout`` so a shutdown never
@@ -11,14 +12,15 @@ JobManager's ``atexit`` hook covers plain IPython and interpreter exit.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from ..jobs import Job, manager
+from .compat import hook_shutdown
 from .panel_bridge import PanelBridge
 
 log = logging.getLogger("cnnlive")
 _bridge: PanelBridge | None = None
-_hooked: tuple[Any, Any] | None = None  # (kernel, its original do_shutdown)
+_unhook: Callable[[], None] | None = None  # undoes the kernel's shutdown hook
 
 
 def bridge() -> PanelBridge | None:
@@ -43,26 +45,18 @@ def shutdown(restart: bool = False) -> list[Job]:
 
 
 def _hook_kernel(ipython: Any) -> None:
-    global _hooked
+    global _unhook
     kernel = getattr(ipython, "kernel", None)
-    if kernel is None or not hasattr(kernel, "do_shutdown") or _hooked is not None:
+    if kernel is None or _unhook is not None:
         return
-    original = kernel.do_shutdown
-
-    def do_shutdown(restart: bool) -> Any:
-        shutdown(restart)
-        return original(restart)
-
-    kernel.do_shutdown = do_shutdown
-    _hooked = (kernel, original)
+    _unhook = hook_shutdown(kernel, shutdown)
 
 
 def _unhook_kernel() -> None:
-    global _hooked
-    if _hooked is not None:
-        kernel, original = _hooked
-        kernel.do_shutdown = original
-        _hooked = None
+    global _unhook
+    if _unhook is not None:
+        _unhook()
+        _unhook = None
 
 
 def load(ipython: Any) -> None:

@@ -18,21 +18,10 @@ from .._version import __version__
 from ..jobs import JobManager, JobRunningError, UnknownJobError
 from ..protocol import PROTOCOL_VERSION, ProtocolError, validate
 from ..views.panel_transport import PanelTransport
+from .compat import keep_replies_on_panel_subshell, kernel_has_subshells
 
 TARGET = "cnnlive"
 log = logging.getLogger("cnnlive")
-
-
-def kernel_has_subshells() -> bool:
-    """ipykernel 7 runs comm handlers on subshell threads (so a Stop click is
-    handled while a cell runs); older kernels queue it behind the cell."""
-    try:
-        import ipykernel
-
-        return int(ipykernel.__version__.split(".")[0]) >= 7
-    except Exception:  # noqa: BLE001 - no ipykernel (plain IPython): no subshells
-        log.debug("ipykernel version unknown; assuming no subshells", exc_info=True)
-        return False
 
 
 class PanelBridge:
@@ -80,12 +69,7 @@ class PanelBridge:
         comm.send(self.hello())
 
     def _adopt(self, comm: Any) -> None:
-        if hasattr(comm, "_reply_subshell_for"):
-            # ipykernel 7 routes an incoming comm message to the subshell that last
-            # *sent* on the comm; our sends come from the transport thread (no
-            # subshell), which would queue Stop/Cancel behind a running cell.
-            # Honour the subshell the panel chose instead.
-            comm._reply_subshell_for = lambda data, default: default
+        keep_replies_on_panel_subshell(comm)  # Stop/Cancel act while a cell runs (ipykernel 7)
         with self._lock:
             self._comms[comm.comm_id] = comm
         comm.on_msg(lambda msg, c=comm: self._on_msg(c, msg))

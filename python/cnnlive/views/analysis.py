@@ -1,5 +1,5 @@
 """Live views of OIP searches and dreams, read from the job's kept partial
-result (``job.result``): the OIP evolution (snapshots per pattern and the
+result (``watch.result``, read only): the OIP evolution (snapshots per pattern and the
 objective per step) and the dream's original, stages and result."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 
-from ..jobs import Job
 from .frames import to_uint8
 from .live import View
 
@@ -47,11 +46,11 @@ class OIPView(View):
     each, left to right in search order), the objective curve of each pattern
     per chunk of steps, and the current best patterns of all maps."""
 
-    def __init__(self, job: Job, rows: int = 4, cmap: str = "gray") -> None:
+    def __init__(self, source: Any, rows: int = 4, cmap: str = "gray") -> None:
         import matplotlib.pyplot as plt
 
         fig = plt.figure(figsize=(9, 5.6))
-        super().__init__(job, fig)
+        super().__init__(source, fig)
         self.rows = rows
         gs = fig.add_gridspec(2, 2, height_ratios=[1.15, 1], width_ratios=[1.5, 1])
         self.ax_evo = fig.add_subplot(gs[0, :])
@@ -72,7 +71,7 @@ class OIPView(View):
         fig.tight_layout(rect=(0, 0.04, 1, 1))
 
     def update(self) -> bool:
-        res = self.job.result
+        res = self.watch.result
         if isinstance(res, list):  # every-epoch searches keep one result per epoch
             res = res[-1] if res else None
         evolution = getattr(res, "evolution", None)
@@ -94,8 +93,8 @@ class OIPView(View):
                     line.set_data(x, curves[:, k])
                 self.ax_curve.relim()
                 self.ax_curve.autoscale_view()
-        frac = self.job.progress_fraction
-        self.status.set_text(f"job {self.job.id} {self.job.name}: {self.job.state.value}"
+        frac = self.watch.progress_fraction
+        self.status.set_text(f"job {self.watch.id} {self.watch.name}: {self.watch.state.value}"
                              f"{'' if frac is None else f' · {100 * frac:.0f}%'} · {self.resources_text()}")
         return True
 
@@ -104,11 +103,11 @@ class DreamView(View):
     """Live dream: the original, the latest stage with its label, its
     contrast-enhanced rendering, and a strip of every stage so far."""
 
-    def __init__(self, job: Job, cmap: str = "gray") -> None:
+    def __init__(self, source: Any, cmap: str = "gray") -> None:
         import matplotlib.pyplot as plt
 
         fig = plt.figure(figsize=(9, 4.8))
-        super().__init__(job, fig)
+        super().__init__(source, fig)
         gs = fig.add_gridspec(2, 3, height_ratios=[2.6, 1])
         self.ax_orig, self.ax_now, self.ax_contrast = (fig.add_subplot(gs[0, i]) for i in range(3))
         self.ax_stages = fig.add_subplot(gs[1, :])
@@ -123,7 +122,7 @@ class DreamView(View):
         fig.tight_layout(rect=(0, 0.04, 1, 1))
 
     def update(self) -> bool:
-        res = self.job.result
+        res = self.watch.result
         stages = list(getattr(res, "stages", []) or [])
         original = getattr(res, "original", None)
         if original is not None:
@@ -138,7 +137,7 @@ class DreamView(View):
             _set_image(self.ims["stages"], strip(thumbs, rows=1, gap=2))
             self.ax_stages.set_title(f"stages ({len(stages)}{', last 12' if len(stages) > 12 else ''})",
                                      fontsize=9)
-        frac = self.job.progress_fraction
-        self.status.set_text(f"job {self.job.id} {self.job.name}: {self.job.state.value}"
+        frac = self.watch.progress_fraction
+        self.status.set_text(f"job {self.watch.id} {self.watch.name}: {self.watch.state.value}"
                              f"{'' if frac is None else f' · {100 * frac:.0f}%'} · {self.resources_text()}")
         return True

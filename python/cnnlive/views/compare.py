@@ -5,12 +5,13 @@ for validation. Running jobs' lines update live through the renderer."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..events import Channels
-from ..jobs import Job, JobState
+from ..events.watch import Watch, as_watch
 from .live import View, renderer
 
 
@@ -23,24 +24,24 @@ class Saved:
 
 
 class _GroupChannels(Channels):
-    """Channels whose version moves when any member job publishes."""
+    """Channels whose version moves when any member publishes."""
 
-    def __init__(self, jobs: Sequence[Job]) -> None:
-        self._jobs = list(jobs)
+    def __init__(self, members: Sequence[Watch]) -> None:
+        self._members = list(members)
         self._own = 0
         super().__init__()
 
     @property
     def version(self) -> int:  # type: ignore[override]
-        return self._own + sum(j.channels.version for j in self._jobs)
+        return self._own + sum(w.channels.version for w in self._members)
 
     @version.setter
     def version(self, value: int) -> None:
         self._own = value
 
     def subscribe(self, notify: Any) -> Any:
-        """``notify(channel)`` after a publish on this group or any member job."""
-        stops = [super().subscribe(notify)] + [j.channels.subscribe(notify) for j in self._jobs]
+        """``notify(channel)`` after a publish on this group or any member."""
+        stops = [super().subscribe(notify)] + [w.channels.subscribe(notify) for w in self._members]
 
         def unsubscribe() -> None:
             for stop in stops:
@@ -49,27 +50,38 @@ class _GroupChannels(Channels):
         return unsubscribe
 
 
-class JobGroup:
-    """Job-like handle over several jobs for the renderer: it runs while any
-    member runs; its channel version is the sum of theirs."""
+class GroupState(str, Enum):
+    """The state of a group: running while any member runs (values as JobState's)."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+
+
+class GroupWatch:
+    """A read-only watch over several watches, for the renderer: it runs
+    while any member runs; its channel version is the sum of theirs."""
 
     kind = "compare"
+    id = 0
+    progress_fraction = None
+    result = None
 
-    def __init__(self, jobs: Sequence[Job], name: str = "compare") -> None:
-        self.jobs = list(jobs)
-        self.id = 0
+    def __init__(self, members: Sequence[Any], name: str = "compare") -> None:
+        self.members: list[Watch] = [as_watch(m) for m in members]
         self.name = name
-        self.channels = _GroupChannels(self.jobs)
-        self.views: list[Any] = []
-        self.progress_fraction = None
+        self.channels = _GroupChannels(self.members)
 
     @property
     def done(self) -> bool:
-        return all(j.done for j in self.jobs)
+        return all(w.done for w in self.members)
 
     @property
-    def state(self) -> JobState:
-        return JobState.COMPLETED if self.done else JobState.RUNNING
+    def state(self) -> GroupState:
+        return GroupState.COMPLETED if self.done else GroupState.RUNNING
+
+    @property
+    def elapsed(self) -> float:
+        return max((w.elapsed for w in self.members), default=0.0)
 
 
 class _Range:
@@ -95,38 +107,39 @@ class _Range:
         return True
 
 
-def _job_label(job: Job) -> str:
-    return f"job {job.id} {job.name}"
+def _job_label(watch: Watch) -> str:
+    return f"job {watch.id} {watch.name}"
 
 
 class CompareView(View):
-    """Overlay of the epoch histories of jobs and saved runs."""
+    """Overlay of the epoch histories of jobs (their watches) and saved runs."""
 
-    def __init__(self, sources: Sequence[Job | Saved], metrics: Sequence[str]) -> None:
+    def __init__(self, sources: Sequence[Any], metrics: Sequence[str]) -> None:
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
 
-        self.sources, self.metrics = list(sources), list(metrics)
-        jobs = [s for s in self.sources if isinstance(s, Job)]
+        self.sources: list[Watch | Saved] = [s if isinstance(s, Saved) else as_watch(s) for s in sources]
+        self.metrics = list(metrics)
+        watches = [s for s in self.sources if not isinstance(s, Saved)]
         cols = min(3, len(self.metrics))
         rows = int(np.ceil(len(self.metrics) / cols))
         with plt.ioff():  # shown once, by show_compare (ipympl would show an interactive figure again)
             fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows + 0.4), squeeze=False)
-        super().__init__(JobGroup(jobs), fig)
+        super().__init__(GroupWatch(watches), fig)
         self.axes = dict(zip(self.metrics, axes.flat))
         for ax in list(axes.flat)[len(self.metrics):]:
             ax.axis("off")
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
         self.lines: dict[tuple[int, str, str], Any] = {}
         for i, source in enumerate(self.sources):
-            label = _job_label(source) if isinstance(source, Job) else source.label
+            label = source.label if isinstance(source, Saved) else _job_label(source)
             color = colors[i % len(colors)]
             for metric, ax in self.axes.items():
                 for key, style in ((metric, "-"), (f"val_{metric}", "--")):
                     line, = ax.plot([], [], style, marker="o", ms=3, lw=1.3, color=color,
                                     label=label if key == metric else None)
                     self.lines[(i, metric, key)] = line
-                    if isinstance(source, Job):
+                    if not isinstance(source, Saved):
                         self.animate(line)
         for metric, ax in self.axes.items():
             ax.set_title(metric, fontsize=9)
@@ -144,13 +157,13 @@ class CompareView(View):
     def series(self, i: int, key: str) -> tuple[np.ndarray, np.ndarray]:
         """(epochs, values) of one metric key of source ``i``."""
         source = self.sources[i]
-        if isinstance(source, Job):
-            hist = source.channels.history("epoch")
-            values = np.asarray(hist.get(key, []), float)
-            x = np.asarray(hist.get("step", []), float)[: len(values)]
-            return x, values[: len(x)]
-        values = np.asarray(source.history.get(key, []), float)
-        return np.arange(1, len(values) + 1, dtype=float), values
+        if isinstance(source, Saved):
+            values = np.asarray(source.history.get(key, []), float)
+            return np.arange(1, len(values) + 1, dtype=float), values
+        hist = source.channels.history("epoch")
+        values = np.asarray(hist.get(key, []), float)
+        x = np.asarray(hist.get("step", []), float)[: len(values)]
+        return x, values[: len(x)]
 
     def update(self) -> bool:
         changed = False
@@ -166,9 +179,9 @@ class CompareView(View):
                 r = self.y_ranges[metric]
                 if r.lo is not None:
                     ax.set_ylim(r.lo, r.hi)
-        group = self.job
-        running = [j for j in group.jobs if not j.done]
-        self.status.set_text(f"{len(self.sources)} sources · {len(running)} running" if group.jobs else
+        group = self.watch
+        running = [w for w in group.members if not w.done]
+        self.status.set_text(f"{len(self.sources)} sources · {len(running)} running" if group.members else
                              f"{len(self.sources)} saved runs")
         if group.done and self.animated:  # final frame: everything static, so later redraws keep the lines
             for artist in self.animated:
@@ -195,7 +208,7 @@ def show_compare(view: CompareView) -> CompareView:
     import matplotlib
 
     backend = matplotlib.get_backend().lower()
-    live = not view.job.done
+    live = not view.watch.done
     if "ipympl" in backend or "widget" in backend:
         from IPython.display import display
 
@@ -221,4 +234,4 @@ def show_compare(view: CompareView) -> CompareView:
     return view
 
 
-__all__ = ["CompareView", "JobGroup", "Saved", "show_compare"]
+__all__ = ["CompareView", "GroupState", "GroupWatch", "Saved", "show_compare"]

@@ -1,8 +1,9 @@
 """Live figures fed by background jobs.
 
 Jobs only publish; views pull the latest state at a capped rate (default
-5 Hz). ipympl and Agg figures are drawn by one renderer thread, under one
-lock per figure that ipympl's own draws take too; desktop windows (Tk, Qt,
+5 Hz) through a read-only watch of the job (:class:`~cnnlive.events.watch.Watch`):
+a view never holds or steers a Job. ipympl and Agg figures are drawn by one
+renderer thread, under one lock per figure that ipympl's own draws take too; desktop windows (Tk, Qt,
 GTK) are drawn only on their GUI thread, by a timer of the backend's own
 event loop. How frames reach the screen is chosen per figure in
 :mod:`.compat`, which holds every workaround for ipympl internals.
@@ -18,8 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..config import config
-from ..jobs import Job
-from ..jobs.viewers import register_viewer
+from ..events.watch import Watch, as_watch
 from . import compat
 from .frames import as_image_array, to_uint8
 from .resources import ResourceGraphs, ResourceHistory
@@ -57,14 +57,16 @@ def _grow(limit: float, value: float, factor: float = 1.5) -> float:
 
 
 class View:
-    """A figure bound to a job; ``update`` reads the job's channels.
+    """A figure bound to a job's read-only watch; ``update`` reads its channels.
+    ``source`` is a watch, or anything that gives one (``job.watch()``).
 
     How frames reach the screen is chosen once, here (:mod:`.compat`). The
     renderer thread (ipympl, Agg) or a timer on the GUI's own event loop
     (desktop backends) calls :meth:`step`."""
 
-    def __init__(self, job: Job, fig: Any) -> None:
-        self.job, self.fig = job, fig
+    def __init__(self, source: Any, fig: Any) -> None:
+        self.watch: Watch = as_watch(source)
+        self.fig = fig
         self.lock = threading.RLock()
         # our own handle on the canvas (printing swaps fig.canvas for a moment)
         self.canvas = fig.canvas
@@ -89,6 +91,11 @@ class View:
         if not self._own_draw:
             self._background = None
             self.version = -1
+
+    @property
+    def job(self) -> Watch:
+        """The watch (older name; a view never holds the Job itself)."""
+        return self.watch
 
     def update(self) -> bool:  # pragma: no cover - overridden
         """Update artists from the job; True when the axes need a full redraw."""
@@ -161,8 +168,8 @@ class View:
         view is done (closed, broken, or its job ended and was drawn)."""
         if self.closed:
             return False
-        version = (self.job.channels.version, self.job.state)
-        finished = self.job.done
+        version = (self.watch.channels.version, self.watch.state)
+        finished = self.watch.done
         try:
             if version != self.version:
                 self.version = version
@@ -180,8 +187,8 @@ class View:
         if self._reported:
             return
         self._reported = True
-        log.error("live figure of job %s stopped", self.job.id, exc_info=exc)
-        self.job.channels.publish("log", f"live figure stopped: {type(exc).__name__}: {exc}\n")
+        log.error("live figure of job %s stopped", self.watch.id, exc_info=exc)
+        self.watch.channels.publish("log", f"live figure stopped: {type(exc).__name__}: {exc}\n")
 
     def tick(self) -> None:
         """The GUI timer's callback (desktop backends, on the GUI thread)."""
@@ -214,11 +221,11 @@ class TrainingDashboard(View):
 
     MAX_METRICS = 4
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, source: Any) -> None:
         import matplotlib.pyplot as plt
 
         fig, grid = plt.subplots(2, 3, figsize=(10, 6.6))
-        super().__init__(job, fig)
+        super().__init__(source, fig)
         self.slots = list(grid.flat)
         self.slot_names: list[str | None] = [None] * len(self.slots)
         self.slot_lines: list[dict[str, Any]] = []
@@ -305,7 +312,7 @@ class TrainingDashboard(View):
         return next((k for k in ("samples_per_s", "batches_per_s") if batch.get(k)), None)
 
     def update(self) -> bool:
-        batch, epoch = self.job.channels.history("batch"), self.job.channels.history("epoch")
+        batch, epoch = self.watch.channels.history("batch"), self.watch.channels.history("epoch")
         metrics = metric_names(batch, epoch)[: self.MAX_METRICS] or ["loss"]
         speed_key = self._speed_key(batch)
         extra = [k for k, known in (("lr", any(np.isfinite(batch.get("lr", [np.nan])))),
@@ -347,8 +354,8 @@ class TrainingDashboard(View):
                 ax.set_xlim(0, self.limits["x"])
                 ax.set_ylim(0, self.limits.get(key, 1.0))
         changed = self.graphs.update() or changed
-        frac = self.job.progress_fraction
-        self.status.set_text(f"job {self.job.id} {self.job.name}: {self.job.state.value}"
+        frac = self.watch.progress_fraction
+        self.status.set_text(f"job {self.watch.id} {self.watch.name}: {self.watch.state.value}"
                              f"{'' if frac is None else f' · {100 * frac:.0f}%'} · epochs done {len(ex)} · "
                              f"{self.resources_text()}")
         return changed
@@ -357,11 +364,11 @@ class TrainingDashboard(View):
 class ImageView(View):
     """The latest published image, plain and contrast-enhanced side by side."""
 
-    def __init__(self, job: Job, cmap: str = "gray") -> None:
+    def __init__(self, source: Any, cmap: str = "gray") -> None:
         import matplotlib.pyplot as plt
 
         fig, (self.ax_plain, self.ax_contrast) = plt.subplots(1, 2, figsize=(9, 4.6))
-        super().__init__(job, fig)
+        super().__init__(source, fig)
         self.cmap = cmap
         blank = np.zeros((2, 2))
         self.im_plain = self.ax_plain.imshow(blank, cmap=cmap)
@@ -373,7 +380,7 @@ class ImageView(View):
         fig.tight_layout(rect=(0, 0.04, 1, 1))
 
     def update(self) -> bool:
-        value = self.job.channels.latest("images")
+        value = self.watch.channels.latest("images")
         if value is not None:
             arr, caption = as_image_array(value)
             plain = to_uint8(arr)
@@ -383,8 +390,8 @@ class ImageView(View):
                 im.set_extent((-0.5, data.shape[1] - 0.5, data.shape[0] - 0.5, -0.5))
                 im.set_clim(0, 255)
             self.ax_plain.set_title(f"{caption} (plain)", fontsize=9)
-        frac = self.job.progress_fraction
-        self.status.set_text(f"job {self.job.id} {self.job.name}: {self.job.state.value}"
+        frac = self.watch.progress_fraction
+        self.status.set_text(f"job {self.watch.id} {self.watch.name}: {self.watch.state.value}"
                              f"{'' if frac is None else f' · {100 * frac:.0f}%'} · {self.resources_text()}")
         return True
 
@@ -419,7 +426,7 @@ class Renderer:
             with self._lock:
                 views, self.views, self._thread = list(self.views), [], None
             for v in views:
-                v.job.channels.publish("log", "renderer died: see logging.getLogger('cnnlive')\n")
+                v.watch.channels.publish("log", "renderer died: see logging.getLogger('cnnlive')\n")
 
     def _run(self) -> None:
         while True:
@@ -454,16 +461,16 @@ def renderer() -> Renderer:
     return _renderer
 
 
-def make_view(job: Job) -> View:
+def make_view(watch: Watch) -> View:
     """The job's live figure: a dashboard for training, the evolution for an
     OIP search, the stages for a dream, the latest image otherwise."""
-    if job.kind in ("train", "fit"):
-        return TrainingDashboard(job)
-    if job.kind in ("oip", "dream"):
+    if watch.kind in ("train", "fit"):
+        return TrainingDashboard(watch)
+    if watch.kind in ("oip", "dream"):
         from .analysis import DreamView, OIPView
 
-        return OIPView(job) if job.kind == "oip" else DreamView(job)
-    return ImageView(job)
+        return OIPView(watch) if watch.kind == "oip" else DreamView(watch)
+    return ImageView(watch)
 
 
 def _display(obj: Any) -> None:
@@ -472,8 +479,10 @@ def _display(obj: Any) -> None:
     display(obj)
 
 
-def show(job: Job, fps: float | None = None) -> View:
-    """Create the job's figure here (main thread), display it once, render it live.
+def show(source: Any, fps: float | None = None) -> View:
+    """Create the job's figure here (main thread), display it once, render it
+    live. ``source``: the job's watch (``job.plot()`` passes ``job.watch()``
+    and keeps the returned view in ``job.views``).
 
     Each call makes a new figure (a second ``job.plot()`` gives a second live
     view). ipympl frames are drawn by the renderer thread; desktop windows
@@ -481,12 +490,12 @@ def show(job: Job, fps: float | None = None) -> View:
     touches them; the inline backend gets a snapshot."""
     import matplotlib
 
-    view = make_view(job)
-    job.views.append(view)
+    watch = as_watch(source)
+    view = make_view(watch)
     backend = matplotlib.get_backend().lower()
     if "inline" in backend:
         print("cnnlive: the inline backend shows a snapshot only; run %matplotlib widget for live plots "
-              f"(job.plot() shows the current state of job {job.id}).")
+              f"(job.plot() shows the current state of job {watch.id}).")
         with view.lock:
             view.update()
         _display(view.fig)
@@ -510,19 +519,20 @@ def show(job: Job, fps: float | None = None) -> View:
     return view
 
 
-def save_plots(job: Job, folder: str) -> list[str]:
-    """Write the job's figures (or a fresh one) as PNG files."""
+def save_plots(source: Any, views: list[View], folder: str) -> list[str]:
+    """Write the job's figures ``views`` (or a fresh one) as PNG files."""
     import os
 
+    watch = as_watch(source)
     os.makedirs(folder, exist_ok=True)
-    views = job.views or [make_view(job)]
+    views = list(views) or [make_view(watch)]
     paths = []
     for i, view in enumerate(views):
         with view.lock:
             view.update()
             if isinstance(view, TrainingDashboard):
                 view.fit_limits()
-            path = os.path.join(folder, f"job{job.id}-{job.kind}-{i}.png")
+            path = os.path.join(folder, f"job{watch.id}-{watch.kind}-{i}.png")
             view.fig.savefig(path, dpi=110)
             for artist in view.animated:  # back to live blitting
                 artist.set_animated(True)
@@ -530,5 +540,3 @@ def save_plots(job: Job, folder: str) -> list[str]:
         paths.append(path)
     return paths
 
-
-register_viewer(show, save_plots)

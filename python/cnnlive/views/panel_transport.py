@@ -3,7 +3,10 @@
 Jobs publish as fast as they like; one thread here looks at each job's
 channels every ``tick`` seconds and sends at most ``rate_hz`` updates per job
 per second (latest value wins; the loss history goes as one sparkline).
-Images go as PNG bytes in the comm message's buffers.
+Images go as PNG bytes in the comm message's buffers. It reads jobs only
+through a read-only source (:class:`~cnnlive.events.watch.WatchSource`, the
+JobManager in a kernel) and their watches; requests from the panel are
+carried out by the surfaces layer, not here.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from ..jobs import Job, JobManager
+from ..events.watch import Watch, WatchSource, as_watch
 from .frames import to_png
 from .resources import ResourceMeter
 
@@ -28,7 +31,7 @@ def _finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _sparkline(job: Job) -> list[float]:
+def _sparkline(job: Watch) -> list[float]:
     for scope in ("batch", "epoch"):
         for key in ("loss", "activation", "objective"):
             values = job.channels.values(key, scope)
@@ -46,8 +49,9 @@ def _epoch(metrics: dict[str, Any]) -> dict[str, Any] | None:
     return {"current": int(current) + 1, "total": int(total) if _finite(total) and total >= 1 else None}
 
 
-def card(job: Job) -> dict[str, Any]:
-    """The panel's view of one job (a protocol ``Card``)."""
+def card(source: Any) -> dict[str, Any]:
+    """The panel's view of one job (a protocol ``Card``); ``source``: its watch."""
+    job = as_watch(source)
     metrics = job.channels.latest("metrics") or {}
     status = job.channels.latest("status") or {}
     frac = job.progress_fraction
@@ -76,7 +80,7 @@ class PanelTransport:
     reported once (logger ``cnnlive`` and the job's log) and skipped; the
     other cards go on."""
 
-    def __init__(self, manager: JobManager, send: Send, rate_hz: float = 10.0,
+    def __init__(self, manager: WatchSource, send: Send, rate_hz: float = 10.0,
                  tick: float = 0.02, resources_period: float = 2.0) -> None:
         self.manager, self.send = manager, send
         self.min_interval = 1.0 / rate_hz
@@ -123,11 +127,14 @@ class PanelTransport:
             self._wake.wait(self.tick)
             self._wake.clear()
 
+    def _watches(self) -> list[Watch]:
+        return [as_watch(j) for j in self.manager.list()]
+
     def _emit(self, msg: dict, buffers: list | None = None) -> None:
         self.sent_messages += 1
         self.send(msg, buffers or [])
 
-    def _report(self, job: Job, what: str, exc: BaseException) -> None:
+    def _report(self, job: Watch, what: str, exc: BaseException) -> None:
         """Report a failure for one job once: logger and the job's log."""
         if (job.id, what) in self._reported:
             return
@@ -136,7 +143,7 @@ class PanelTransport:
         job.channels.publish("log", f"panel: the {what} of this job failed ({type(exc).__name__}: {exc}); "
                                     "the other cards go on\n")
 
-    def _cards(self, jobs: list[Job]) -> list[dict[str, Any]]:
+    def _cards(self, jobs: list[Watch]) -> list[dict[str, Any]]:
         cards = []
         for job in jobs:
             try:
@@ -148,7 +155,7 @@ class PanelTransport:
     def snapshot(self) -> dict[str, Any]:
         """A full snapshot message (also resets what counts as sent)."""
         with self.lock:
-            jobs = self.manager.list()
+            jobs = self._watches()
             now = time.monotonic()
             for job in jobs:
                 self._sent_version[job.id] = (job.channels.version, job.state)
@@ -168,7 +175,7 @@ class PanelTransport:
 
     def _pump(self, now: float) -> int:
         sent = 0
-        jobs = self.manager.list()
+        jobs = self._watches()
         ids = {j.id for j in jobs}
         for gone in self._known - ids:
             self._emit({"type": "removed", "id": gone})
