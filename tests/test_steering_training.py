@@ -190,3 +190,74 @@ def test_own_fit_pauses_adjusts_and_stops_after_epoch():
     assert r.epochs_done == 2 and len(r.batch_history["loss"]) == 2 * STEPS
     assert r.batch_history["lr"][4] == pytest.approx(0.02, rel=1e-3)
     assert float(model.optimizer.learning_rate) == pytest.approx(0.02)
+
+
+@pytest.fixture(scope="module")
+def ip():
+    from IPython.testing.globalipapp import get_ipython
+
+    shell = get_ipython()
+    shell.run_line_magic("load_ext", "cnnlive")
+    return shell
+
+
+def test_magics_pause_adjust_resume_and_stop_after_epoch(ip, capsys, runs_dir):
+    job = cl.train(tiny(), xy(), epochs=50, batch_size=BS, validation=False)
+    ip.run_line_magic("cnnlive", f"pause {job.id}")
+    held(job)
+    done = job.steering.epochs_done
+    ip.run_line_magic("cnnlive", f"adjust {job.id} --lr 0")
+    ip.run_line_magic("cnnlive", f"adjust {job.id} --epochs 0")
+    ip.run_line_magic("cnnlive", f"stop {job.id} --after batch")
+    ip.run_line_magic("cnnlive", f"adjust {job.id} --lr 0.01 --epochs 40")
+    out = capsys.readouterr().out
+    assert f"job {job.id}: paused" in out
+    assert "learning_rate must be a finite number > 0" in out
+    assert "epochs must be a whole number >= 1" in out
+    assert "invalid choice: 'batch'" in out and "'epoch'" in out
+    assert "learning rate 0.01 from the next batch, 40 epochs in all" in out
+    assert job.steering.epochs == 40
+    ip.run_line_magic("cnnlive", f"resume {job.id}")
+    ip.run_line_magic("cnnlive", f"stop {job.id} --after epoch")
+    assert job.wait(DEADLINE) is JobState.STOPPED, job.error
+    assert job.result.epochs_done == done + 1 and job.result.ended == "stop"
+    assert job.result.batch_history["lr"][-1] == pytest.approx(0.01, rel=0.05)
+    ip.run_line_magic("cnnlive", f"pause {job.id}")
+    assert "already stopped: only a running job can be paused" in capsys.readouterr().out
+
+
+def test_panel_requests_pause_adjust_resume_validated_by_the_schema(runs_dir):
+    from cnnlive.jobs import manager
+    from cnnlive.surfaces.panel_bridge import PanelBridge
+
+    bridge = PanelBridge(manager())
+    job = cl.train(tiny(), xy(), epochs=3, batch_size=BS, validation=False)
+    oip_like = cl.jobs.start(_forever, name="not-training")
+
+    def ask(action, job_id, **extra):
+        return bridge.handle({"type": "request", "request_id": "r1", "action": action, "job_id": job_id, **extra})
+
+    try:
+        assert ask("pause", job.id)["ok"]
+        held(job)
+        bad = ask("adjust", job.id, learning_rate=-1)
+        assert not bad["ok"] and "learning_rate" in bad["message"]
+        bad = ask("adjust", oip_like.id, learning_rate=0.1)
+        assert not bad["ok"] and "needs a training job" in bad["message"]
+        n = job.steering.epochs_done + 1
+        reply = ask("adjust", job.id, learning_rate=0.03, epochs=n)
+        assert reply["ok"] and "0.03" in reply["message"]
+        assert ask("resume", job.id)["ok"]
+        assert job.wait(DEADLINE) is JobState.COMPLETED, job.error
+        assert job.result.epochs_done == n
+        bad = ask("pause", job.id)
+        assert not bad["ok"] and "already completed" in bad["message"]
+    finally:
+        oip_like.cancel()
+        oip_like.wait(DEADLINE)
+        bridge.close()
+
+
+async def _forever(ctx):
+    while not await ctx.checkpoint():
+        pass
