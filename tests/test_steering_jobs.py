@@ -114,3 +114,30 @@ def test_steering_requests_that_need_a_training_job_name_what_is_valid():
         job.cancel()
         job.wait(DEADLINE)
 
+
+
+def test_a_pause_longer_than_the_stop_grace_still_ends_in_a_graceful_stop():
+    box = {}
+    job = jobs.start(counting, box, True, name="short-grace", stop_timeout=0.2)
+    deadline = time.time() + DEADLINE
+    while box.get("n", 0) < 3:
+        assert time.time() < deadline and not job.done
+        time.sleep(0.005)
+    job.pause()
+    assert job._gate.holding.wait(DEADLINE)
+    time.sleep(0.5)  # paused for longer than the grace (a duration, not a synchronisation)
+    job.stop()  # wakes the work: the grace starts now and the safe point is reached at once
+    assert job.wait(DEADLINE) is JobState.STOPPED
+    assert job.ended_by == "stop"
+
+
+def test_status_table_and_module_helpers_show_the_pause():
+    job, _ = paused_job()
+    try:
+        row = next(r for r in jobs.manager().rows() if r["id"] == job.id)
+        assert row["state"] == "paused"
+        assert jobs.resume(job.id) == f"job {job.id}: resumed"
+        assert jobs.pause(job.id).startswith(f"job {job.id}: paused")
+    finally:
+        jobs.cancel(job.id)
+        job.wait(DEADLINE)

@@ -261,3 +261,31 @@ def test_panel_requests_pause_adjust_resume_validated_by_the_schema(runs_dir):
 async def _forever(ctx):
     while not await ctx.checkpoint():
         pass
+
+
+def test_an_oip_search_pauses_between_chunks_then_stops(runs_dir):
+    job = cl.oip(cl.models.simple_cnn(), layer="Conv2D_3", maps=[0, 1], steps=10**6, name="oip-steer")
+    try:
+        deadline = DEADLINE
+        import time
+
+        end = time.time() + deadline
+        while not job.progress[0] and time.time() < end:
+            assert not job.done, job.error
+            time.sleep(0.02)
+        job.pause()
+        held(job)
+        done = job.progress[0]
+        assert job.state is JobState.PAUSED
+        with pytest.raises(JobStateError, match="needs a training job"):
+            job.adjust(learning_rate=0.1)
+        job.resume()
+        while job.progress[0] <= done and time.time() < end:
+            time.sleep(0.02)
+        assert job.progress[0] > done
+        job.pause()
+        held(job)
+        job.stop()
+        assert job.wait(DEADLINE) is JobState.STOPPED and job.ended_by == "stop"
+    finally:
+        job.cancel()
