@@ -192,13 +192,22 @@ def test_own_fit_pauses_adjusts_and_stops_after_epoch():
     assert float(model.optimizer.learning_rate) == pytest.approx(0.02)
 
 
-@pytest.fixture(scope="module")
-def ip():
-    from IPython.testing.globalipapp import get_ipython
+class _Magic:
+    """The %cnnlive magic without starting a global IPython (test_surfaces starts that)."""
 
-    shell = get_ipython()
-    shell.run_line_magic("load_ext", "cnnlive")
-    return shell
+    def __init__(self):
+        from cnnlive.surfaces.magics import CnnliveMagics
+
+        self._m = CnnliveMagics(shell=None)
+
+    def run_line_magic(self, name, line):
+        assert name == "cnnlive"
+        return self._m.cnnlive(line)
+
+
+@pytest.fixture
+def ip():
+    return _Magic()
 
 
 def test_magics_pause_adjust_resume_and_stop_after_epoch(ip, capsys, runs_dir):
