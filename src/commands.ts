@@ -4,8 +4,8 @@ import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
-import { Action } from './guards';
-import { JobView, PanelModel, isActive, isFinished, isStoppable } from './model';
+import { Action, RequestParams } from './guards';
+import { JobView, PanelModel, isActive, isFinished, isPausable, isPaused, isStoppable } from './model';
 import { PanelSettings } from './settings';
 
 export namespace CommandIDs {
@@ -13,6 +13,8 @@ export namespace CommandIDs {
   export const stopJob = 'cnnlive:stop-job';
   export const cancelJob = 'cnnlive:cancel-job';
   export const removeJob = 'cnnlive:remove-job';
+  export const pauseJob = 'cnnlive:pause-job';
+  export const resumeJob = 'cnnlive:resume-job';
   export const stopAll = 'cnnlive:stop-all';
   export const removeFinished = 'cnnlive:remove-finished';
 }
@@ -22,7 +24,7 @@ export interface CommandContext {
   model: PanelModel;
   trans: TranslationBundle;
   settings: () => PanelSettings;
-  request: (action: Action, jobId: number) => void;
+  request: (action: Action, jobId: number, params?: RequestParams) => void;
 }
 
 const describe = (job: JobView) => `#${job.id} ${job.name}`;
@@ -134,6 +136,24 @@ export function addCommands(ctx: CommandContext): void {
     isActive,
     trans.__('Cancel which job?'),
     cancel
+  );
+  jobCommand(
+    CommandIDs.pauseJob,
+    trans.__('Pause'),
+    trans.__('Pause job'),
+    trans.__('Pause: the job waits at its next safe point until resumed'),
+    isPausable,
+    trans.__('Pause which job?'),
+    job => ctx.request('pause', job.id)
+  );
+  jobCommand(
+    CommandIDs.resumeJob,
+    trans.__('Resume'),
+    trans.__('Resume job'),
+    trans.__('Resume: the paused job goes on'),
+    isPaused,
+    trans.__('Resume which job?'),
+    job => ctx.request('resume', job.id)
   );
   jobCommand(
     CommandIDs.removeJob,

@@ -19,8 +19,11 @@ export function isPanelMessage(v: unknown): v is PanelMessage {
 
 let counter = 0;
 
+/** Extra fields of a request: `after` for stop, `learning_rate`/`epochs` for adjust. */
+export type RequestParams = Pick<Request, 'after' | 'learning_rate' | 'epochs'>;
+
 /** A panel request for one of the known actions (checked against the schema). */
-export function makeRequest(action: Action, jobId?: number): Request {
+export function makeRequest(action: Action, jobId?: number, params: RequestParams = {}): Request {
   if (!(ACTIONS as readonly string[]).includes(action)) {
     throw new Error(`unknown action ${action}; valid: ${ACTIONS.join(', ')}`);
   }
@@ -33,7 +36,17 @@ export function makeRequest(action: Action, jobId?: number): Request {
   if (jobId !== undefined) {
     req.job_id = jobId;
   }
+  for (const key of ['after', 'learning_rate', 'epochs'] as const) {
+    if (params[key] !== undefined) {
+      (req as any)[key] = params[key];
+    }
+  }
   if (!isPanelMessage(req)) {
+    if (action === 'adjust' && jobId !== undefined) {
+      throw new Error(
+        'adjust needs a learning rate > 0 and/or a whole number of epochs >= 1'
+      );
+    }
     throw new Error(
       jobId === undefined ? `action ${action} needs a job id` : `invalid job id ${jobId} for ${action}`
     );

@@ -14,7 +14,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { CommandIDs, addCommands } from './commands';
-import { Action } from './guards';
+import { Action, RequestParams } from './guards';
 import { KernelLink } from './link';
 import { PanelModel } from './model';
 import { CnnLivePanel } from './panel';
@@ -44,13 +44,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
     let settings: PanelSettings = FALLBACK_SETTINGS;
     const model = new PanelModel(trans);
     let link: KernelLink | null = null;
-    const request = (action: Action, jobId: number) =>
-      link ? link.request(action, jobId) : model.setNotice(trans.__('Not connected.'));
+    const request = (action: Action, jobId: number, params?: RequestParams) =>
+      link ? link.request(action, jobId, params) : model.setNotice(trans.__('Not connected.'));
     const run = (command: string) => (jobId: number) => void app.commands.execute(command, { jobId });
     const panel = new CnnLivePanel(
       model,
       trans,
-      { stop: run(CommandIDs.stopJob), cancel: run(CommandIDs.cancelJob), remove: run(CommandIDs.removeJob) },
+      {
+        stop: run(CommandIDs.stopJob),
+        cancel: run(CommandIDs.cancelJob),
+        remove: run(CommandIDs.removeJob),
+        pause: run(CommandIDs.pauseJob),
+        resume: run(CommandIDs.resumeJob),
+        adjust: (jobId: number, params: RequestParams) => request('adjust', jobId, params)
+      },
       settings
     );
     panel.title.icon = cnnliveIcon;
@@ -127,6 +134,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       CommandIDs.open,
       CommandIDs.stopJob,
       CommandIDs.cancelJob,
+      CommandIDs.pauseJob,
+      CommandIDs.resumeJob,
       CommandIDs.stopAll,
       CommandIDs.removeFinished
     ]) {

@@ -2,7 +2,7 @@
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { PanelModel } from './model';
-import { Action, makeHello, makeRequest } from './guards';
+import { Action, RequestParams, makeHello, makeRequest } from './guards';
 
 export const TARGET = 'cnnlive';
 
@@ -39,12 +39,12 @@ export class KernelLink {
     }
   }
 
-  request(action: Action, jobId?: number): void {
+  request(action: Action, jobId?: number, params: RequestParams = {}): void {
     if (!this._comm || this._comm.isDisposed) {
       this._model.setNotice(this._trans.__('Not connected: run %load_ext cnnlive in the notebook.'));
       return;
     }
-    this._comm.send(makeRequest(action, jobId) as any);
+    this._comm.send(makeRequest(action, jobId, params) as any);
     if (action !== 'snapshot' && this._model.hello && !this._model.hello.subshells) {
       const busy = this.kernel.status === 'busy';
       if (busy) {

@@ -52,6 +52,20 @@ export function isStoppable(job: Card): boolean {
   return active.has(job.state) && job.state !== 'stopping';
 }
 
+/** Active, not paused and not stopping: Pause still means something. */
+export function isPausable(job: Card): boolean {
+  return active.has(job.state) && job.state !== 'stopping' && job.state !== 'paused';
+}
+
+export function isPaused(job: Card): boolean {
+  return job.state === 'paused';
+}
+
+/** A running training job (cl.train or an own fit): its learning rate and epochs can be adjusted. */
+export function isAdjustable(job: Card): boolean {
+  return (job.kind === 'train' || job.kind === 'fit') && active.has(job.state) && job.state !== 'stopping';
+}
+
 export function isActive(job: Card): boolean {
   return active.has(job.state);
 }

@@ -2,7 +2,8 @@
 // one card per job. Cards act through the plugin's commands.
 import { Widget } from '@lumino/widgets';
 import { TranslationBundle } from '@jupyterlab/translation';
-import { JobView, PanelModel, isActive, isFinished, isStoppable } from './model';
+import { JobView, PanelModel, isActive, isAdjustable, isFinished, isPausable, isPaused, isStoppable } from './model';
+import { RequestParams } from './guards';
 import { PanelSettings } from './settings';
 import { formatElapsed, formatMegabytes, formatMetrics, sparklinePath } from './format';
 
@@ -11,6 +12,10 @@ export interface CardActions {
   stop(jobId: number): void;
   cancel(jobId: number): void;
   remove(jobId: number): void;
+  pause(jobId: number): void;
+  resume(jobId: number): void;
+  /** Throws when the values do not make a valid request (the card shows why). */
+  adjust(jobId: number, params: RequestParams): void;
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -75,10 +80,19 @@ class CardView {
     this._cancel.setAttribute('aria-label', t.__('Cancel'));
     this._remove.setAttribute('aria-label', t.__('Remove'));
     this._remove.title = t.__('Remove this finished job from the panel and cl.jobs');
+    this._pause.textContent = t.__('Pause');
+    this._resume.textContent = t.__('Resume');
+    this._pause.setAttribute('aria-label', t.__('Pause'));
+    this._resume.setAttribute('aria-label', t.__('Resume'));
+    this._pause.title = t.__('Pause: the job waits at its next safe point until resumed');
+    this._resume.title = t.__('Resume: the paused job goes on');
+    this._pause.onclick = () => actions.pause(this._id);
+    this._resume.onclick = () => actions.resume(this._id);
+    this._buildAdjust(actions);
     this._stop.onclick = () => actions.stop(this._id);
     this._cancel.onclick = () => actions.cancel(this._id);
     this._remove.onclick = () => actions.remove(this._id);
-    buttons.append(this._stop, this._cancel, this._remove);
+    buttons.append(this._pause, this._resume, this._stop, this._cancel, this._remove);
     this._spark.setAttribute('viewBox', '0 0 120 28');
     this._spark.setAttribute('preserveAspectRatio', 'none');
     this._spark.setAttribute('class', 'jp-cnnlive-spark');
@@ -95,8 +109,56 @@ class CardView {
       this._spark,
       this._figure,
       this._log,
+      this._adjust,
       buttons
     );
+  }
+
+  /** The small form of a training card: learning rate and epochs. */
+  private _buildAdjust(actions: CardActions): void {
+    const t = this._trans;
+    this._lr.type = 'number';
+    this._lr.step = 'any';
+    this._lr.min = '0';
+    this._lr.placeholder = t.__('learning rate');
+    this._lr.setAttribute('aria-label', t.__('Learning rate'));
+    this._epochs.type = 'number';
+    this._epochs.step = '1';
+    this._epochs.min = '1';
+    this._epochs.placeholder = t.__('epochs');
+    this._epochs.setAttribute('aria-label', t.__('Epochs in all'));
+    this._apply.type = 'submit';
+    this._apply.textContent = t.__('Apply');
+    this._apply.title = t.__('Learning rate from the next batch; epochs: the total of this run');
+    this._adjust.append(
+      el('span', 'jp-cnnlive-adjust-label', t.__('Adjust')),
+      this._lr,
+      this._epochs,
+      this._apply,
+      this._adjustMsg
+    );
+    this._adjust.onsubmit = event => {
+      event.preventDefault();
+      const params: RequestParams = {};
+      const lr = this._lr.value.trim();
+      const epochs = this._epochs.value.trim();
+      if (lr) {
+        params.learning_rate = Number(lr);
+      }
+      if (epochs) {
+        params.epochs = Number(epochs);
+      }
+      try {
+        actions.adjust(this._id, params);
+        this._adjustMsg.textContent = '';
+        this._lr.value = '';
+        this._epochs.value = '';
+      } catch (err) {
+        this._adjustMsg.textContent = t.__(
+          'Give a learning rate > 0 and/or a whole number of epochs >= 1.'
+        );
+      }
+    };
   }
 
   update(job: JobView, settings: PanelSettings): void {
@@ -157,6 +219,14 @@ class CardView {
         : t.__('Stop gracefully: the job keeps and saves what it has');
     this._cancel.title = finished ? t.__('This job has ended') : t.__('Cancel: end the job at once');
     this._remove.style.display = finished ? '' : 'none';
+    const paused = isPaused(job);
+    this._pause.style.display = paused || finished ? 'none' : '';
+    this._pause.disabled = !isPausable(job);
+    this._resume.style.display = paused ? '' : 'none';
+    this._adjust.style.display = isAdjustable(job) ? '' : 'none';
+    if (job.epoch?.total) {
+      this._epochs.placeholder = t.__('epochs (%1)', job.epoch.total);
+    }
   }
 
   dispose(): void {
@@ -182,6 +252,13 @@ class CardView {
   private _stop = el('button', 'jp-Button jp-mod-styled jp-mod-warn jp-cnnlive-stop');
   private _cancel = el('button', 'jp-Button jp-mod-styled jp-mod-reject jp-cnnlive-cancel');
   private _remove = el('button', 'jp-Button jp-mod-styled jp-cnnlive-remove');
+  private _pause = el('button', 'jp-Button jp-mod-styled jp-cnnlive-pause');
+  private _resume = el('button', 'jp-Button jp-mod-styled jp-mod-accept jp-cnnlive-resume');
+  private _adjust = el('form', 'jp-cnnlive-adjust');
+  private _lr = el('input', 'jp-cnnlive-lr');
+  private _epochs = el('input', 'jp-cnnlive-epochs');
+  private _apply = el('button', 'jp-Button jp-mod-styled jp-cnnlive-apply');
+  private _adjustMsg = el('span', 'jp-cnnlive-adjust-msg');
   private _shownImage = 0;
   private _url = '';
 }

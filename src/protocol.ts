@@ -2,8 +2,8 @@
 // (npm run gen:protocol, part of npm run build). Do not edit by hand.
 
 export const PROTOCOL_VERSION = 1;
-export const ACTIONS = ["snapshot","stop","cancel","remove"] as const;
-export const ACTIVE_STATES = ["pending","running","stopping"] as const;
+export const ACTIONS = ["snapshot","stop","cancel","remove","pause","resume","adjust"] as const;
+export const ACTIVE_STATES = ["pending","running","paused","stopping"] as const;
 export const FINISHED_STATES = ["stopped","cancelled","completed","failed"] as const;
 
 /**
@@ -13,10 +13,28 @@ export type ProtocolMessage = KernelMessage | PanelMessage;
 export type KernelMessage = KernelHello | Snapshot | JobUpdate | Removed | Resources | Reply;
 export type JobId = number;
 export type State = ActiveState | FinishedState;
-export type ActiveState = "pending" | "running" | "stopping";
+export type ActiveState = "pending" | "running" | "paused" | "stopping";
 export type FinishedState = "stopped" | "cancelled" | "completed" | "failed";
 export type PanelMessage = PanelHello | Request;
-export type Action = "snapshot" | "stop" | "cancel" | "remove";
+export type Request = {
+  type: "request";
+  request_id: string;
+  action: Action;
+  job_id?: JobId;
+  /**
+   * stop only: 'epoch' ends a training job at the end of its current epoch
+   */
+  after?: "epoch";
+  /**
+   * adjust only: the learning rate from the next batch
+   */
+  learning_rate?: number;
+  /**
+   * adjust only: the total epochs of the run
+   */
+  epochs?: number;
+};
+export type Action = "snapshot" | "stop" | "cancel" | "remove" | "pause" | "resume" | "adjust";
 
 export interface KernelHello {
   type: "hello";
@@ -92,10 +110,4 @@ export interface Reply {
 export interface PanelHello {
   type: "hello";
   protocol: number;
-}
-export interface Request {
-  type: "request";
-  request_id: string;
-  action: Action;
-  job_id?: JobId;
 }

@@ -40,6 +40,61 @@ class PowerDecay(keras.optimizers.schedules.LearningRateSchedule):
                 "decay_rate": self.decay_rate, "power": self.power}
 
 
+@keras.saving.register_keras_serializable(package="cnnlive")
+class SteeredSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A schedule times a settable factor, so ``job.adjust(learning_rate=)``
+    can move a compiled schedule: the factor is a variable the traced train
+    step reads, set so the schedule continues from the new rate."""
+
+    def __init__(self, schedule: Any, scale: float = 1.0) -> None:
+        if isinstance(schedule, dict):
+            schedule = keras.optimizers.schedules.deserialize(schedule)
+        self.schedule = schedule
+        self.scale = keras.Variable(float(scale), dtype="float32", trainable=False, name="cnnlive_lr_scale")
+
+    def __call__(self, step):
+        return keras.ops.cast(self.schedule(step), "float32") * self.scale
+
+    def set_rate(self, value: float, step: Any) -> None:
+        """Scale so that the rate at ``step`` is ``value``."""
+        base = float(keras.ops.convert_to_numpy(self.schedule(step)))
+        if base > 0:
+            self.scale.assign(value / base)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"schedule": keras.optimizers.schedules.serialize(self.schedule),
+                "scale": float(keras.ops.convert_to_numpy(self.scale))}
+
+
+def _steerable_lr(model: Any) -> None:
+    """Wrap the optimizer's schedule in a :class:`SteeredSchedule` (before the
+    train step is traced); a plain rate is a variable already."""
+    opt = getattr(model, "optimizer", None)
+    sched = getattr(opt, "_learning_rate", None)
+    if not isinstance(sched, keras.optimizers.schedules.LearningRateSchedule) or isinstance(sched, SteeredSchedule):
+        return
+    strategy = getattr(model, "distribute_strategy", None)
+    if strategy is not None:
+        with strategy.scope():
+            opt.learning_rate = SteeredSchedule(sched)
+    else:
+        opt.learning_rate = SteeredSchedule(sched)
+
+
+def set_learning_rate(model: Any, value: float) -> None:
+    """Set the optimizer's rate from the next batch on; a (wrapped) schedule
+    continues from ``value``."""
+    opt = model.optimizer
+    sched = getattr(opt, "_learning_rate", None)
+    if isinstance(sched, SteeredSchedule):
+        sched.set_rate(value, opt.iterations)
+    elif isinstance(sched, keras.optimizers.schedules.LearningRateSchedule):
+        raise TypeError("the optimizer's schedule was traced before cnnlive could wrap it; "
+                        "its learning rate cannot be changed while it trains")
+    else:
+        opt.learning_rate = value
+
+
 def make_optimizer(name: str = "rmsprop", learning_rate: float = 1e-3, momentum: float | None = None,
                    lr_schedule: str | None = "power", decay_steps: int = 1, decay_rate: float = 1e-3,
                    power: float = 1.0) -> "keras.optimizers.Optimizer":
@@ -151,6 +206,7 @@ class LiveCallback(keras.callbacks.Callback):
         self._step = 0
         self._train_fn: Any = None
         self._lr_at, self._lr_value = -1e9, float("nan")
+        self._steer: Any = None
 
     @property
     def ctx(self) -> Reporter:
@@ -239,6 +295,9 @@ class LiveCallback(keras.callbacks.Callback):
         self.result.ended = None
         if self._attach:
             self._begin_attached()
+        self._steer = getattr(self.reporter, "steering", None)
+        if self._steer is not None:
+            _steerable_lr(self.model)
         if self.reporter.stopping.is_set():
             self.model.stop_training = True
 
@@ -246,11 +305,32 @@ class LiveCallback(keras.callbacks.Callback):
         self._epoch = epoch
         if self._first_epoch is None:
             self._first_epoch = epoch
+        if self._attach and self._steer is not None and self.epochs:
+            self._steer.max_epochs = self.epochs - self._first_epoch  # an own fit ends at its epochs
 
     def on_train_batch_begin(self, batch, logs=None) -> None:
         if self.reporter.end_request in ("cancel", "halt"):  # do not start another batch
             self._poll()
+        lr = self._steer.take_learning_rate() if self._steer is not None else None
+        if lr is not None:
+            self._apply_lr(lr)
         self._t_batch = time.perf_counter()
+
+    def _apply_lr(self, value: float) -> None:
+        try:
+            set_learning_rate(self.model, value)
+        except Exception as exc:  # noqa: BLE001 - the run goes on with its rate
+            self._publish("log", f"learning rate not changed: {type(exc).__name__}: {exc}\n")
+            return
+        self._lr_at = -1e9  # the next batch row shows the new rate
+        self._publish("log", f"learning rate set to {value:g}\n")
+
+    def _target_epochs(self) -> int | None:
+        """Epochs this run trains in all (adjusted, or as given)."""
+        steer = self._steer
+        if steer is not None and steer.epochs is not None:
+            return steer.epochs
+        return self.epochs - (self._first_epoch or 0) if self.epochs else None
 
     def _poll(self) -> bool:
         try:
@@ -272,10 +352,11 @@ class LiveCallback(keras.callbacks.Callback):
             self.batch_history.setdefault(k, []).append(v)
         self._publish("metrics", {**row, "step": self._step, "scope": "batch"})
         self._step += 1
-        if self.epochs and self.steps_per_epoch:
+        target = self._target_epochs()
+        if target and self.steps_per_epoch:
             first = self._first_epoch or 0
             done = (self._epoch - first) * self.steps_per_epoch + batch + 1
-            self.reporter.progress(done, (self.epochs - first) * self.steps_per_epoch)
+            self.reporter.progress(done, max(target * self.steps_per_epoch, done))
         if self._poll():
             self.model.stop_training = True
 
@@ -288,6 +369,20 @@ class LiveCallback(keras.callbacks.Callback):
         self.model._cnnlive_epoch = epoch + 1
         self._publish("metrics", {**row, "step": epoch + 1, "scope": "epoch"})
         self._publish("log", f"epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4g}" for k, v in row.items()) + "\n")
+        self._steer_at_epoch_end()
+
+    def _steer_at_epoch_end(self) -> None:
+        steer = self._steer
+        if steer is None:
+            return
+        steer.epochs_done = self.result.epochs_done
+        if steer.stop_after == "epoch":
+            self.model.stop_training = True
+            request = getattr(self.reporter, "request_stop", None)
+            if request is not None:
+                request()
+        elif steer.epochs is not None and self.result.epochs_done >= steer.epochs:
+            self.model.stop_training = True  # adjusted down: this run is complete
 
     def on_train_end(self, logs=None) -> None:
         if not self._attach or self._job is None:
@@ -397,10 +492,16 @@ async def train_work(ctx: Reporter, model: Any, train: FitData, validation: FitD
     steps = train.batches or (int(np.ceil(train.samples / batch_size)) if train.samples else None)
     ctx.publish("log", f"training {model.name} on {train.describe()}: {epochs} epochs"
                        f"{f' of {steps} batches' if steps else ''}\n")
+    steer = getattr(ctx, "steering", None)
     try:
-        model.fit(**train.fit_args(batch_size), epochs=initial_epoch + epochs, initial_epoch=initial_epoch,
-                  verbose=0, callbacks=[cb, *callbacks], validation_data=fit_validation(validation),
-                  **(fit_kwargs or {}))
+        while True:  # one fit, or more when adjust(epochs=) raised the total while it ran
+            target = steer.epochs if steer is not None and steer.epochs is not None else epochs
+            model.fit(**train.fit_args(batch_size), epochs=initial_epoch + target,
+                      initial_epoch=initial_epoch + result.epochs_done, verbose=0, callbacks=[cb, *callbacks],
+                      validation_data=fit_validation(validation), **(fit_kwargs or {}))
+            more = steer is not None and steer.epochs is not None and steer.epochs > result.epochs_done
+            if not more or model.stop_training or ctx.stopping.is_set() or ctx.end_request:
+                break
     except BaseException as exc:
         result.ended = _ending(ctx, exc)
         raise
@@ -416,5 +517,5 @@ async def train_work(ctx: Reporter, model: Any, train: FitData, validation: FitD
     return result
 
 
-__all__ = ["ENDINGS", "LiveCallback", "PowerDecay", "SaveError", "TrainingResult", "check_compatible",
+__all__ = ["ENDINGS", "LiveCallback", "PowerDecay", "SaveError", "SteeredSchedule", "set_learning_rate", "TrainingResult", "check_compatible",
            "clean_partials", "make_optimizer", "save_atomic", "train_work"]

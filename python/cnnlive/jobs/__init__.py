@@ -12,7 +12,7 @@ from . import viewers
 from .job import Job, JobContext, StopEvent
 from .manager import JobManager, manager
 from .reporter import NullReporter, Reporter
-from .state import ENDINGS, JobRunningError, JobState, UnknownJobError
+from .state import ENDINGS, JobRunningError, JobState, JobStateError, UnknownJobError
 from .watch import JobWatch
 
 
@@ -41,9 +41,24 @@ def status() -> str:
     return manager().status()
 
 
-def stop(job_id: int) -> str:
-    """Graceful stop of one job."""
-    return manager().stop(job_id)
+def stop(job_id: int, after: str | None = None) -> str:
+    """Graceful stop of one job (``after="epoch"``: at the end of the epoch)."""
+    return manager().stop(job_id, after)
+
+
+def pause(job_id: int) -> str:
+    """Pause one job at its next safe point."""
+    return manager().pause(job_id)
+
+
+def resume(job_id: int) -> str:
+    """Resume a paused job."""
+    return manager().resume(job_id)
+
+
+def adjust(job_id: int, learning_rate: float | None = None, epochs: int | None = None) -> str:
+    """Change a running training job's learning rate and/or total epochs."""
+    return manager().adjust(job_id, learning_rate, epochs)
 
 
 def cancel(job_id: int) -> str:
@@ -68,7 +83,8 @@ def stop_all(timeout: float | None = 5.0) -> "list[Job]":
 
 
 __all__ = [
-    "ENDINGS", "Job", "JobContext", "JobManager", "JobRunningError", "JobState", "JobWatch", "NullReporter", "Reporter", "StopEvent",
-    "UnknownJobError", "cancel", "get", "halt", "list", "manager", "remove", "start",
+    "ENDINGS", "Job", "JobContext", "JobManager", "JobRunningError", "JobState", "JobStateError", "JobWatch",
+    "NullReporter", "Reporter", "StopEvent", "UnknownJobError", "adjust", "cancel", "get", "halt", "list", "manager",
+    "pause", "remove", "resume", "start",
     "status", "stop", "stop_all",
 ]

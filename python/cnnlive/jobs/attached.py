@@ -60,9 +60,17 @@ class AttachedContext:
     def keep(self, result: Any) -> None:
         self._job.kept = result
 
+    @property
+    def steering(self) -> Any:
+        return self._job.steering
+
+    def request_stop(self) -> None:
+        self._job.stop()
+
     def poll(self) -> bool:
-        """Raise FitCancelled after cancel/halt (ending the job first);
-        True once a stop was requested."""
+        """Raise FitCancelled after cancel/halt (ending the job first); wait
+        while paused; True once a stop was requested."""
+        self._job._gate.wait_sync()  # paused: woken by resume, stop, cancel or halt
         end = self._job.end_request
         if end in ("cancel", "halt"):
             self._job.finish(JobState.CANCELLED if end == "cancel" else JobState.STOPPED, end,
@@ -103,7 +111,8 @@ class AttachedJob(Job):
         """The work has started."""
         self.started = time.time()
         self.thread = threading.current_thread()
-        self._set_state(JobState.STOPPING if self.stop_flag.is_set() else JobState.RUNNING)
+        self._set_state(JobState.STOPPING if self.stop_flag.is_set() else
+                        JobState.PAUSED if self.paused else JobState.RUNNING)
 
     def finish(self, state: JobState, ended_by: str, note: str | None = None, error: str | None = None) -> None:
         """The work has ended (idempotent: the first call wins)."""
@@ -114,6 +123,8 @@ class AttachedJob(Job):
             callbacks, self._callbacks = self._callbacks, []
         self.ended_by, self.error = ended_by, error
         self.finished = time.time()
+        with self._ctl:
+            self._unpause()
         if error:
             self.channels.publish("log", error)
         self._set_state(state, note)
@@ -124,17 +135,28 @@ class AttachedJob(Job):
                 pass
 
     # -- the Job surface -----------------------------------------------------
-    def stop(self, *args: Any, **kwargs: Any) -> str:
+    def _end_request(self) -> str | None:
+        return self.end_request
+
+    def stop(self, after: str | None = None) -> str:
+        """Stop after the current batch (``after="epoch"``: at the end of the
+        current epoch); a paused fit is woken and stops."""
+        from .steering import check_stop_after
+
+        if check_stop_after(after) is not None:
+            return self._stop_after(after)
         if self.done:
             return f"job {self.id} already {self.state.value}: nothing to stop"
         first = not self.stop_flag.is_set()
         self.stop_flag.set()
         self.end_request = self.end_request or "stop"
+        with self._ctl:
+            self._unpause()
         if self.on_stop is not None and self.state is not JobState.PENDING:
             self.on_stop()
         if not first:
             return f"job {self.id}: stop already requested"
-        if self.state is JobState.RUNNING:
+        if self.state in (JobState.RUNNING, JobState.PAUSED):
             self._set_state(JobState.STOPPING, "stop requested; the fit ends after the current batch")
         return f"job {self.id}: stop requested"
 
@@ -142,6 +164,8 @@ class AttachedJob(Job):
         if self.done:
             return f"job {self.id} already {self.state.value}: nothing to {what}"
         self.end_request = what
+        with self._ctl:
+            self._unpause()
         if self.state is JobState.PENDING:  # the fit has not begun: end the job now
             self.finish(JobState.CANCELLED if what == "cancel" else JobState.STOPPED, what, f"{what} before start")
         return f"job {self.id}: {what} requested; the fit ends at its next batch"

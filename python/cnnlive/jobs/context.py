@@ -83,15 +83,28 @@ class JobContext:
         """Keep a partial result: it survives stop, cancel and halt."""
         self._job._partial = result
 
+    @property
+    def steering(self) -> Any:
+        """The job's :class:`~cnnlive.jobs.steering.Steering` (training requests)."""
+        return self._job.steering
+
+    def request_stop(self) -> None:
+        """The work asks for its own graceful stop (e.g. at the end of an epoch
+        after ``job.stop(after="epoch")``)."""
+        self._job.stop()
+
     async def checkpoint(self) -> bool:
-        """A safe point: lets other tasks run; returns True when stopping."""
+        """A safe point: lets other tasks run, waits while the job is paused;
+        returns True when stopping."""
         await asyncio.sleep(0)
+        await self._job._gate.wait()
         return self.stopping.is_set()
 
     def poll(self) -> bool:
         """Sync safe point for callbacks (e.g. Keras): runs the job loop once
         (nested), raises CancelledError once the job was cancelled, halted or
-        its stop was forced, returns True when a graceful stop was requested."""
+        its stop was forced, blocks while the job is paused, returns True when
+        a graceful stop was requested."""
         job = self._job
         self._raise_if_ending()
         loop = job._loop
@@ -102,7 +115,8 @@ class JobContext:
                 if job._loop_stopped_on_purpose():  # halt, or the escalation after cancel
                     raise asyncio.CancelledError(f"job {job.id}: {job._end_request()}") from None
                 raise
-        self._raise_if_ending()
+        if self._job._gate.wait_sync():  # paused: woken by resume, stop, cancel or halt
+            self._raise_if_ending()
         return self.stopping.is_set()
 
     def _raise_if_ending(self) -> None:

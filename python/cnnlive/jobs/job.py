@@ -9,6 +9,14 @@ gives the work ``stop_timeout`` seconds of grace, then its task is cancelled
 A work that swallows the cancellation gets :data:`ESCALATE_S` more seconds,
 then its loop is stopped. Only code that never yields (sync code without
 ``ctx.poll()``) cannot be interrupted; the job's status note says so.
+
+Steering (see :mod:`cnnlive.jobs.steering`): ``pause()`` closes a gate that
+the work's next safe point waits at (state "paused"; elapsed time excludes
+the pause); ``resume()`` opens it. ``stop()``, ``cancel()`` and ``halt()``
+open the gate too, so they end a paused job; the stop's grace starts when
+the stop is asked for, and the work is already woken then, so the grace
+never runs out while the work waits in a pause. ``stop(after="epoch")`` and
+``adjust(learning_rate=, epochs=)`` pass requests to a training engine.
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ from ..events import Channels
 from .context import JobContext, StopEvent
 from .nesting import allow_nesting
 from .output import capture_output
-from .state import FINISHED, STATE_OF_ENDING, JobState
+from .state import FINISHED, STATE_OF_ENDING, JobState, JobStateError
+from .steering import TRAINING_KINDS, PauseGate, Steering, check_epochs, check_learning_rate, check_stop_after
 
 if TYPE_CHECKING:
     from .watch import JobWatch
@@ -101,6 +110,10 @@ class Job:
         self.started: float | None = None
         self.finished: float | None = None
         self._on_finish: list[Callable[["Job"], None]] = []
+        self._gate = PauseGate()
+        self.steering = Steering()
+        self._paused_s = 0.0
+        self._paused_since: float | None = None
 
     # -- public state -------------------------------------------------
     @property
@@ -117,10 +130,22 @@ class Job:
         return self._result if self._result is not None else self._partial
 
     @property
+    def paused(self) -> bool:
+        return self._paused_since is not None
+
+    @property
     def elapsed(self) -> float:
+        """Seconds the work has run (pauses excluded)."""
         if self.started is None:
             return 0.0
-        return (self.finished or time.time()) - self.started
+        end = self.finished or time.time()
+        return max(0.0, end - self.started - self._pause_total(end))
+
+    def _pause_total(self, now: float) -> float:
+        total, since = self._paused_s, self._paused_since
+        if since is not None and self.started is not None:
+            total += max(0.0, now - max(since, self.started))
+        return total
 
     @property
     def progress_fraction(self) -> float | None:
@@ -153,16 +178,24 @@ class Job:
         return self._loop_stop_requested
 
     # -- ending a job ---------------------------------------------------
-    def stop(self) -> str:
+    def stop(self, after: str | None = None) -> str:
         """Graceful stop: set the stop event; the work ends at its next safe
         point and keeps what it has. After ``stop_timeout`` seconds its task is
-        cancelled (``ended_by == "stop-forced"``). Idempotent."""
+        cancelled (``ended_by == "stop-forced"``). Idempotent. A paused job is
+        woken and stops.
+
+        ``after="epoch"`` (training jobs): end at the end of the current epoch
+        (full epoch history, then save); the grace starts there."""
+        check_stop_after(after)
+        if after is not None:
+            return self._stop_after(after)
         with self._ctl:
             if self.done:
                 return f"job {self.id} already {self._state.value}: nothing to stop"
             if self._stop.is_set():
                 return f"job {self.id}: stop already requested"
             self._stop.set()
+            self._unpause()
             self._set_state(JobState.STOPPING, f"stop requested; the work has {self.stop_timeout:g} s to reach "
                                                "a safe point, then it is cancelled")
             if self.thread is not None or self._loop is not None:
@@ -178,6 +211,7 @@ class Job:
             if self.done:
                 return f"job {self.id} already {self._state.value}: nothing to cancel"
             self._cancel_requested = True
+            self._unpause()
             self._in_loop(self._end_hard)
         return f"job {self.id}: cancel requested"
 
@@ -188,6 +222,7 @@ class Job:
                 return f"job {self.id} already {self._state.value}: nothing to halt"
             self._halt_requested = True
             self._loop_stop_requested = True  # before the stop can land: poll() reads it
+            self._unpause()
             self._in_loop(self._stop_loop)
         return f"job {self.id}: loop stop requested"
 
@@ -195,6 +230,85 @@ class Job:
         """Block until the job has finished (or ``timeout``); return its state."""
         self._done.wait(timeout)
         return self._state
+
+    # -- steering ----------------------------------------------------------
+    def _check_steerable(self, what: str) -> None:
+        if self.done:
+            raise JobStateError(f"job {self.id} ({self.name}) already {self._state.value}: only a running "
+                                f"job can be {what}")
+
+    def _check_training(self, what: str) -> None:
+        if self.kind not in TRAINING_KINDS:
+            raise JobStateError(f"{what} needs a training job (kind {' or '.join(TRAINING_KINDS)}); job "
+                                f"{self.id} ({self.name}) is a {self.kind} job")
+
+    def pause(self) -> str:
+        """Pause the work at its next safe point (state "paused") until
+        ``resume()``; ``stop()``/``cancel()`` end a paused job. A finished or
+        stopping job raises JobStateError."""
+        with self._ctl:
+            self._check_steerable("paused")
+            ending = self._end_request() or (self.steering.stop_after and f"stop after the {self.steering.stop_after}")
+            if ending:
+                raise JobStateError(f"job {self.id} ({self.name}) is ending ({ending}); it cannot be paused")
+            if self._paused_since is not None:
+                return f"job {self.id}: already paused"
+            self._paused_since = time.time()
+            self._gate.close()
+            self._set_state(JobState.PAUSED, "paused: the work waits at its next safe point until resume()")
+        return f"job {self.id}: paused at its next safe point"
+
+    def resume(self) -> str:
+        """Let a paused job go on. A finished job raises JobStateError."""
+        with self._ctl:
+            self._check_steerable("resumed")
+            if self._paused_since is None:
+                return f"job {self.id}: not paused"
+            self._unpause()
+            if self._state is JobState.PAUSED:
+                self._set_state(JobState.RUNNING if self.started is not None else JobState.PENDING, "resumed")
+        return f"job {self.id}: resumed"
+
+    def _unpause(self) -> None:
+        """(caller holds ``_ctl``) Count the pause and open the gate."""
+        if self._paused_since is not None:
+            self._paused_s = self._pause_total(time.time())
+            self._paused_since = None
+        self._gate.open()
+
+    def _stop_after(self, after: str) -> str:
+        with self._ctl:
+            if self.done:
+                return f"job {self.id} already {self._state.value}: nothing to stop"
+            self._check_training(f"stop(after={after!r})")
+            if self._end_request():
+                return f"job {self.id}: stop already requested"
+            self.steering.stop_after = after
+            self._unpause()
+            self._set_state(JobState.STOPPING, f"stop requested at the end of the current {after}")
+        return f"job {self.id}: stops at the end of the current {after}"
+
+    def adjust(self, learning_rate: float | None = None, epochs: int | None = None) -> str:
+        """Change a training job while it runs: ``learning_rate`` from the next
+        batch (a schedule continues from the new value), ``epochs`` the total
+        epochs of this run (never below the epochs done). Checked before
+        anything changes; works while paused (applied on resume)."""
+        with self._ctl:
+            self._check_steerable("adjusted")
+            self._check_training("adjust()")
+            if learning_rate is None and epochs is None:
+                raise ValueError("adjust() needs learning_rate= and/or epochs=")
+            lr = None if learning_rate is None else check_learning_rate(learning_rate)
+            steer = self.steering
+            n = None if epochs is None else check_epochs(epochs, steer.epochs_done, steer.max_epochs)
+            if lr is not None:
+                steer.request_learning_rate(lr)
+            if n is not None:
+                steer.epochs = n
+            parts = ([f"learning rate {lr:g} from the next batch"] if lr is not None else []) + (
+                [f"{n} epochs in all"] if n is not None else [])
+        self.channels.publish("log", f"adjusted: {', '.join(parts)}\n")
+        return f"job {self.id}: " + ", ".join(parts)
 
     def log(self, last: int | None = None) -> str:
         """The job's captured output (``print`` inside the job and its log)."""
@@ -312,6 +426,7 @@ class Job:
         with self._ctl:
             self._loop = loop
             self._stop._bind(loop)
+            self._gate._bind(loop)
             if self._cancel_requested or self._halt_requested:
                 return None
             try:
@@ -320,7 +435,8 @@ class Job:
             except Exception as exc:  # noqa: BLE001 - e.g. wrong arguments: the job fails, the kernel lives
                 return exc
             self._stopper = loop.create_task(self._watch_stop())
-            self._set_state(JobState.STOPPING if self._stop.is_set() else JobState.RUNNING)
+            self._set_state(JobState.STOPPING if self._stop.is_set() else
+                            JobState.PAUSED if self._paused_since is not None else JobState.RUNNING)
             return self._work
 
     @staticmethod
@@ -376,6 +492,7 @@ class Job:
             self._result = result
             self.ended_by = ending
             self.finished = time.time()
+            self._unpause()
             self._fn, self._args, self._kwargs = None, (), {}
             self._work = self._stopper = None
             if self._watchdog is not None:

@@ -140,8 +140,17 @@ class JobManager:
             return [self._jobs[k] for k in sorted(self._jobs)]
 
     # -- ending -----------------------------------------------------------
-    def stop(self, job_id: int | Job) -> str:
-        return self.get(job_id).stop()
+    def stop(self, job_id: int | Job, after: str | None = None) -> str:
+        return self.get(job_id).stop(after=after) if after is not None else self.get(job_id).stop()
+
+    def pause(self, job_id: int | Job) -> str:
+        return self.get(job_id).pause()
+
+    def resume(self, job_id: int | Job) -> str:
+        return self.get(job_id).resume()
+
+    def adjust(self, job_id: int | Job, learning_rate: float | None = None, epochs: int | None = None) -> str:
+        return self.get(job_id).adjust(learning_rate=learning_rate, epochs=epochs)
 
     def cancel(self, job_id: int | Job) -> str:
         return self.get(job_id).cancel()

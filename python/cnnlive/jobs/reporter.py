@@ -42,8 +42,8 @@ class Reporter(Protocol):
         """Keep a partial result: it survives stop, cancel and halt."""
 
     def poll(self) -> bool:
-        """Sync safe point: raises CancelledError after cancel/halt, returns
-        True when a graceful stop was requested."""
+        """Sync safe point: raises CancelledError after cancel/halt, waits
+        while paused, returns True when a graceful stop was requested."""
 
     async def checkpoint(self) -> bool:
         """Async safe point: lets other tasks run; True when stopping."""
@@ -80,6 +80,8 @@ class NullReporter:
 
     def keep(self, result: Any) -> None:
         self.kept = result
+
+    steering = None  # optional for reporters: a job's training requests (jobs.steering.Steering)
 
     def poll(self) -> bool:
         return self._stop.is_set()

@@ -8,6 +8,7 @@ from enum import Enum
 class JobState(str, Enum):
     PENDING = "pending"
     RUNNING = "running"
+    PAUSED = "paused"
     STOPPING = "stopping"
     STOPPED = "stopped"
     CANCELLED = "cancelled"
@@ -46,6 +47,11 @@ class UnknownJobError(KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message; we want plain text
         return str(self.args[0])
+
+
+class JobStateError(RuntimeError):
+    """Raised when a steering request does not fit the job's state or kind
+    (pause of a finished job, adjust of a job that does not train, ...)."""
 
 
 class JobRunningError(RuntimeError):

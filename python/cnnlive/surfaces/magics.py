@@ -8,7 +8,8 @@ from typing import Any
 
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from ..jobs import JobRunningError, UnknownJobError, manager
+from ..jobs import JobRunningError, JobStateError, UnknownJobError, manager
+from ..jobs.steering import STOP_AFTER
 from .choices import DATA_NAMES, MODEL_PRESETS, build_model, parse_floats, parse_maps
 
 
@@ -60,9 +61,17 @@ def build_parser() -> _Parser:
     d.add_argument("--plot", action="store_true")
     sub.add_parser("jobs", help="table of jobs")
     for verb, text in (("stop", "graceful stop"), ("cancel", "hard cancel"), ("halt", "stop the job's loop"),
-                       ("remove", "forget a finished job")):
+                       ("remove", "forget a finished job"), ("pause", "pause a job at its next safe point"),
+                       ("resume", "resume a paused job")):
         s = sub.add_parser(verb, help=text)
         s.add_argument("id", type=int)
+        if verb == "stop":
+            s.add_argument("--after", default=None, choices=[a for a in STOP_AFTER if a],
+                           help="epoch: a training job ends at the end of the current epoch")
+    a = sub.add_parser("adjust", help="change a running training job's learning rate and/or epochs")
+    a.add_argument("id", type=int)
+    a.add_argument("--lr", type=float, default=None, help="learning rate from the next batch")
+    a.add_argument("--epochs", type=int, default=None, help="total epochs of the run (not below those done)")
     lg = sub.add_parser("log", help="the job's captured output")
     lg.add_argument("id", type=int)
     lg.add_argument("-n", type=int, default=None, help="last N lines")
@@ -84,7 +93,7 @@ def build_parser() -> _Parser:
 
 @magics_class
 class CnnliveMagics(Magics):
-    """``%cnnlive train|oip|dream|jobs|stop|cancel|halt|log|remove|runs|compare|exemplars|help``."""
+    """``%cnnlive train|oip|dream|jobs|stop|cancel|halt|pause|resume|adjust|log|remove|runs|compare|exemplars|help``."""
 
     @line_magic
     def cnnlive(self, line: str) -> Any:
@@ -99,7 +108,7 @@ class CnnliveMagics(Magics):
             return None
         try:
             return getattr(self, f"_do_{args.command}")(args)
-        except (UnknownJobError, JobRunningError, ValueError, TypeError, FileNotFoundError) as exc:
+        except (UnknownJobError, JobRunningError, JobStateError, ValueError, TypeError, FileNotFoundError) as exc:
             print(f"%cnnlive {args.command}: {exc}")
             return None
 
@@ -108,7 +117,16 @@ class CnnliveMagics(Magics):
         manager().status()
 
     def _do_stop(self, args: argparse.Namespace) -> None:
-        print(manager().stop(args.id))
+        print(manager().stop(args.id, args.after))
+
+    def _do_pause(self, args: argparse.Namespace) -> None:
+        print(manager().pause(args.id))
+
+    def _do_resume(self, args: argparse.Namespace) -> None:
+        print(manager().resume(args.id))
+
+    def _do_adjust(self, args: argparse.Namespace) -> None:
+        print(manager().adjust(args.id, learning_rate=args.lr, epochs=args.epochs))
 
     def _do_cancel(self, args: argparse.Namespace) -> None:
         print(manager().cancel(args.id))

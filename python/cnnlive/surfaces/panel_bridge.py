@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from .._version import __version__
-from ..jobs import JobManager, JobRunningError, UnknownJobError
+from ..jobs import JobManager, JobRunningError, JobStateError, UnknownJobError
 from ..protocol import PROTOCOL_VERSION, ProtocolError, validate
 from ..views.panel_transport import PanelTransport
 from .compat import keep_replies_on_panel_subshell, kernel_has_subshells
@@ -149,9 +149,13 @@ class PanelBridge:
             if action == "remove":
                 self.manager.remove(job)
                 message = f"job {job.id} removed"
-            else:
+            elif action == "adjust":
+                message = job.adjust(learning_rate=data.get("learning_rate"), epochs=data.get("epochs"))
+            elif action == "stop" and data.get("after"):
+                message = job.stop(after=data["after"])
+            else:  # stop, cancel, pause, resume (the schema allows no other)
                 message = getattr(job, action)()
-        except (UnknownJobError, JobRunningError) as exc:
+        except (UnknownJobError, JobRunningError, JobStateError, ValueError) as exc:
             return self._reply(rid, False, str(exc))
         self.transport.wake()
         return self._reply(rid, True, message)
