@@ -1,6 +1,7 @@
 """``cl.controls()`` is an ipywidgets VBox that refreshes itself from job
 notifications, without a polling thread."""
 
+import asyncio
 import threading
 import time
 
@@ -13,6 +14,11 @@ from cnnlive.surfaces.widgets import Controls
 
 async def _wait_for_stop(ctx):
     await ctx.stopping.wait()
+
+
+async def _laps(ctx):
+    while not await ctx.checkpoint():
+        await asyncio.sleep(0.01)
 
 
 def _until(predicate, seconds=30):
@@ -30,7 +36,7 @@ def test_controls_is_a_widget_that_follows_jobs_by_itself():
         w.Tab(children=[c])  # goes into any ipywidgets layout
         job = cl.jobs.start(_wait_for_stop, name="followed")
         assert _until(lambda: job.id in c._rows and "running" in c._rows[job.id][0].value)
-        label, stop, cancel = c._rows[job.id]
+        label, pause, stop, cancel = c._rows[job.id]
         assert not stop.disabled
         job.stop()
         assert job.wait(30) is JobState.STOPPED
@@ -44,3 +50,21 @@ def test_controls_is_a_widget_that_follows_jobs_by_itself():
     job2.stop()
     job2.wait(30)
     assert job2.id not in c._rows  # a closed panel listens no more
+
+
+def test_controls_pause_and_resume_a_job():
+    c = Controls({}, refresh_s=0.05)
+    try:
+        job = cl.jobs.start(_laps, name="steered")
+        assert _until(lambda: job.id in c._rows and "running" in c._rows[job.id][0].value)
+        label, pause, stop, cancel = c._rows[job.id]
+        pause.click()
+        assert _until(lambda: job.state is JobState.PAUSED and pause.description == "Resume")
+        assert not stop.disabled and not cancel.disabled  # a paused job can still be stopped
+        pause.click()
+        assert _until(lambda: job.state is JobState.RUNNING and pause.description == "Pause")
+        stop.click()
+        assert job.wait(30) is JobState.STOPPED
+        assert _until(lambda: pause.disabled and stop.disabled)
+    finally:
+        c.close()

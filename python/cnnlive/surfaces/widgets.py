@@ -154,16 +154,22 @@ class Controls(w.VBox):
         for job in jobs:
             if job.id not in self._rows:
                 label = w.HTML()
+                pause = w.Button(description="Pause", icon="pause", layout=w.Layout(width="90px"))
                 stop = w.Button(description="Stop", icon="stop", layout=w.Layout(width="80px"))
                 cancel = w.Button(description="Cancel", icon="times", layout=w.Layout(width="90px"))
+                pause.on_click(lambda _, j=job: (j.resume() if j.state.value == "paused" else j.pause(),
+                                                 self.refresh()))
                 stop.on_click(lambda _, j=job: (j.stop(), self.refresh()))
                 cancel.on_click(lambda _, j=job: (j.cancel(), self.refresh()))
-                self._rows[job.id] = (label, stop, cancel)
-            label, stop, cancel = self._rows[job.id]
+                self._rows[job.id] = (label, pause, stop, cancel)
+            label, pause, stop, cancel = self._rows[job.id]
             frac = job.progress_fraction
             label.value = (f"<code>#{job.id} {job.name} · {job.kind} · <b>{job.state.value}</b>"
                            f"{'' if frac is None else f' · {100 * frac:.0f}%'} · {job.elapsed:.0f}s</code>")
-            stop.disabled = job.state.value != "running"
+            paused = job.state.value == "paused"
+            pause.description, pause.icon = ("Resume", "play") if paused else ("Pause", "pause")
+            pause.disabled = job.state.value not in ("running", "paused")
+            stop.disabled = job.state.value not in ("running", "paused")
             cancel.disabled = job.done
         ids = [j.id for j in jobs]
         for gone in [i for i in self._rows if i not in ids]:
