@@ -14,13 +14,16 @@ pytestmark = pytest.mark.slow
 
 
 def test_simple_cnn_reaches_95_percent_on_digits(runs_dir):
+    import keras
+
+    keras.utils.set_random_seed(0)  # one fixed start: the claim is about the recipe, not a lucky draw
     model = cl.models.simple_cnn()
     job = cl.train(model, "digits", epochs=5, batch_size=64)
     assert job.wait(300) is JobState.COMPLETED, job.error
     r = job.result
     assert r.epochs_done == 5 and len(r.history["val_accuracy"]) == 5
     _, acc = model.evaluate(digits().x_test, digits().y_test, verbose=0)
-    assert acc >= 0.95
+    assert acc >= 0.95, r.history
     assert os.path.isfile(r.path) and r.path.endswith("model.keras")
     steps = int(np.ceil(len(digits().x_train) / 64))
     assert len(r.batch_history["loss"]) == 5 * steps
