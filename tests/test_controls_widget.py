@@ -36,7 +36,7 @@ def test_controls_is_a_widget_that_follows_jobs_by_itself():
         w.Tab(children=[c])  # goes into any ipywidgets layout
         job = cl.jobs.start(_wait_for_stop, name="followed")
         assert _until(lambda: job.id in c._rows and "running" in c._rows[job.id][0].value)
-        label, pause, stop, cancel = c._rows[job.id]
+        label, pause, stop, cancel, form = c._rows[job.id]
         assert not stop.disabled
         job.stop()
         assert job.wait(30) is JobState.STOPPED
@@ -57,12 +57,13 @@ def test_controls_pause_and_resume_a_job():
     try:
         job = cl.jobs.start(_laps, name="steered")
         assert _until(lambda: job.id in c._rows and "running" in c._rows[job.id][0].value)
-        label, pause, stop, cancel = c._rows[job.id]
+        label, pause, stop, cancel, form = c._rows[job.id]
         pause.click()
         assert _until(lambda: job.state is JobState.PAUSED and pause.description == "Resume")
         assert not stop.disabled and not cancel.disabled  # a paused job can still be stopped
         pause.click()
         assert _until(lambda: job.state is JobState.RUNNING and pause.description == "Pause")
+        assert form.children == ()  # no learning rate to adjust on a custom job
         stop.click()
         assert job.wait(30) is JobState.STOPPED
         assert _until(lambda: pause.disabled and stop.disabled)

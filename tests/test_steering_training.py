@@ -298,3 +298,27 @@ def test_an_oip_search_pauses_between_chunks_then_stops(runs_dir):
         assert job.wait(DEADLINE) is JobState.STOPPED and job.ended_by == "stop"
     finally:
         job.cancel()
+
+
+def test_widget_controls_adjust_a_paused_training_job(runs_dir):
+    from cnnlive.surfaces.widgets import Controls
+
+    c = Controls({}, refresh_s=0.05)
+    try:
+        job = start(1, (3, lambda j: j.pause()), learning_rate=1e-3, lr_schedule=None)
+        held(job)
+        c.refresh()
+        *_, form = c._rows[job.id]
+        lr, epochs, apply = form.children
+        lr.value, epochs.value = -1.0, 0
+        apply.click()
+        assert "learning_rate" in c.message.value or "learning rate" in c.message.value  # refused, shown
+        lr.value, epochs.value = 0.05, 2
+        apply.click()
+        assert "adjusted" in c.message.value
+        job.resume()
+        assert job.wait(DEADLINE) is JobState.COMPLETED, job.error
+        assert job.result.epochs_done == 2
+        assert job.result.batch_history["lr"][-1] == pytest.approx(0.05, rel=1e-2)
+    finally:
+        c.close()

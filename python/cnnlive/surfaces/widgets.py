@@ -46,7 +46,7 @@ class Controls(w.VBox):
         self.b_oip.on_click(lambda _: self._guard(self.start_oip))
         self.b_dream.on_click(lambda _: self._guard(self.start_dream))
         self.table = w.VBox()
-        self._rows: dict[int, tuple[Any, Any, Any]] = {}
+        self._rows: dict[int, tuple[Any, ...]] = {}
         self.children = [
             w.HTML("<b>cnnlive</b>: start jobs; they run in the background"),
             w.HBox([self.arch, self.data, self.epochs, self.b_train], layout=w.Layout(flex_flow="row wrap")),
@@ -161,8 +161,8 @@ class Controls(w.VBox):
                                                  self.refresh()))
                 stop.on_click(lambda _, j=job: (j.stop(), self.refresh()))
                 cancel.on_click(lambda _, j=job: (j.cancel(), self.refresh()))
-                self._rows[job.id] = (label, pause, stop, cancel)
-            label, pause, stop, cancel = self._rows[job.id]
+                self._rows[job.id] = (label, pause, stop, cancel, self._adjust_form(job))
+            label, pause, stop, cancel, form = self._rows[job.id]
             frac = job.progress_fraction
             label.value = (f"<code>#{job.id} {job.name} · {job.kind} · <b>{job.state.value}</b>"
                            f"{'' if frac is None else f' · {100 * frac:.0f}%'} · {job.elapsed:.0f}s</code>")
@@ -171,12 +171,33 @@ class Controls(w.VBox):
             pause.disabled = job.state.value not in ("running", "paused")
             stop.disabled = job.state.value not in ("running", "paused")
             cancel.disabled = job.done
+            form.layout.display = "none" if job.done else None
         ids = [j.id for j in jobs]
         for gone in [i for i in self._rows if i not in ids]:
             for part in self._rows.pop(gone):
                 part.close()
         if [r.children[0] for r in self.table.children] != [self._rows[i][0] for i in ids]:
             self.table.children = [w.HBox(list(self._rows[i])) for i in ids]
+
+    def _adjust_form(self, job: Job) -> w.HBox:
+        """Learning rate and epochs of a training job (kinds train and fit)."""
+        if job.kind not in ("train", "fit"):
+            return w.HBox()
+        lr = w.FloatText(value=0.0, description="lr", layout=w.Layout(width="150px"),
+                         style={"description_width": "20px"})
+        epochs = w.IntText(value=0, description="epochs", layout=w.Layout(width="140px"),
+                           style={"description_width": "50px"})
+        apply = w.Button(description="Adjust", icon="sliders", layout=w.Layout(width="90px"))
+
+        def adjust(_: Any) -> None:
+            try:
+                job.adjust(learning_rate=lr.value or None, epochs=epochs.value or None)
+                self.message.value = f"job {job.id}: adjusted"
+            except Exception as exc:  # noqa: BLE001 - bad input is shown, never raised into the kernel
+                self.message.value = f"<span style='color:var(--jp-error-color1)'>{type(exc).__name__}: {exc}</span>"
+
+        apply.on_click(adjust)
+        return w.HBox([lr, epochs, apply])
 
     def close(self) -> None:
         """Stop listening to jobs and close the widgets."""
