@@ -20,6 +20,16 @@ setup_system() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
+  # desktop-window tests (Tk, Qt under Xvfb): X server, xwd, Tk, the X libraries pip's PyQt6 loads
+  command -v Xvfb >/dev/null || missing+=(xvfb)
+  command -v xwd >/dev/null || missing+=(x11-apps)
+  local pkg
+  python3 -c "import tkinter" 2>/dev/null || missing+=(python3-tk)
+  for pkg in libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-cursor0 libxcb-image0 \
+             libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 \
+             libdbus-1-3; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
   if [ ${#missing[@]} -gt 0 ]; then
     local sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"

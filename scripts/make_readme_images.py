@@ -44,7 +44,7 @@ def judge_pictures(data) -> None:
 
 def main_pictures(data) -> None:
     model = cl.models.simple_cnn()
-    job = cl.train(model, data, epochs=6, batch_size=32)
+    job = cl.train(model, data, epochs=6, batch_size=32, plot=True)  # live view (Agg): keeps the resource history
     job.wait()
     job.save_plots(str(OUT / "tmp"))
     (OUT / "tmp" / f"job{job.id}-train-0.png").rename(OUT / "dashboard.png")
@@ -52,9 +52,15 @@ def main_pictures(data) -> None:
     o = cl.oip(model, layer="Conv2D_3", maps=list(range(16)), steps=300)
     o.wait()
     pair_figure(o.result.grid(), o.result.grid(contrast=True), "Conv2D_3 maps 0-15").savefig(OUT / "oip.png", dpi=110)
+    o.save_plots(str(OUT / "tmp"))  # the live OIP view: evolution, objective per pattern, best patterns
+    (OUT / "tmp" / f"job{o.id}-oip-0.png").rename(OUT / "oip-evolution.png")
+    o.result.save_gif(str(OUT / "oip-evolution.gif"))
     d = cl.dream(model, layer="Conv2D_3", maps=56, iterations=4, levels=2)
     d.wait()
     pair_figure(d.result.image, d.result.contrast(), "dream, map 56").savefig(OUT / "dream.png", dpi=110)
+    d.save_plots(str(OUT / "tmp"))  # the live dream view: original, current stage, contrast, all stages
+    (OUT / "tmp" / f"job{d.id}-dream-0.png").rename(OUT / "dream-view.png")
+    d.result.save_stages(str(OUT / "dream-stages.png"), cols=5, side=192)
     for f in (OUT / "tmp").glob("*"):
         f.unlink()
     (OUT / "tmp").rmdir()

@@ -20,6 +20,7 @@ def test_views_never_import_tensorflow():
     import sys
 
     code = ("import sys, matplotlib; matplotlib.use('Agg'); import cnnlive.views.live, cnnlive.views.grids, "
+            "cnnlive.views.analysis, cnnlive.views.compat, cnnlive.views.resources, "
             "cnnlive.views.panel_transport; assert 'tensorflow' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -69,7 +70,22 @@ def test_closed_figure_stops_rendering_quietly(runs_dir):
 def test_activation_grid_and_bad_input():
     m = trained_cnn()
     fig = cl.activation_grid(m, digits().x_test[0], layer="Conv2D_1")
-    assert len([a for a in fig.axes if a.images]) == 32
+    (ax,) = [a for a in fig.axes if a.images]
+    grid = ax.images[0].get_array()
+    assert grid.shape == (4 * 26, 8 * 26)  # 32 maps, 8 per row, top-down
+    assert ax.images[0].get_cmap().name == "magma"
+    lines = ax.get_xgridlines() + ax.get_ygridlines()
+    assert len(lines) == 7 + 3 and all(g.get_visible() and g.get_linewidth() == 0.5 for g in lines)  # thin lines
+    # one common scale: the values are the activations themselves, weak maps stay dark
+    weakest = int(np.argmin(grid.reshape(4, 26, 8, 26).max(axis=(1, 3)).ravel()))
+    strongest = int(np.argmax(grid.reshape(4, 26, 8, 26).max(axis=(1, 3)).ravel()))
+    tiles = grid.reshape(4, 26, 8, 26).transpose(0, 2, 1, 3).reshape(32, 26, 26)
+    assert tiles[weakest].max() < tiles[strongest].max()
+    per_map = cl.activation_grid(m, digits().x_test[0], layer="Conv2D_1", scale="per_map")
+    tiles = per_map.axes[0].images[0].get_array().reshape(4, 26, 8, 26).transpose(0, 2, 1, 3).reshape(32, 26, 26)
+    assert all(t.max() in (0.0, 1.0) for t in tiles)
+    with pytest.raises(ValueError, match="unknown scale 'per-map'; valid: common, per_map"):
+        cl.activation_grid(m, digits().x_test[0], layer="Conv2D_1", scale="per-map")
     with pytest.raises(ValueError, match="conv/pool layers: Conv2D_1, Max_Pool_1"):
         cl.activation_grid(m, digits().x_test[0], layer="Dense_1")
     with pytest.raises(ValueError, match=r"image has shape \(32, 32, 3\) but the model takes \(28, 28, 1\)"):

@@ -127,6 +127,7 @@ class DreamResult:
     stages: list[tuple[str, np.ndarray]] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
     iterations_done: int = 0
+    original: np.ndarray | None = None        # the standardized input at the working size
 
     def contrast(self, factor: float = 1.1, spread: float = 0.85) -> np.ndarray:
         """The seeds' contrast-enhanced rendering."""
@@ -137,6 +138,29 @@ class DreamResult:
 
         a = self.contrast() if enhanced else self.image
         Image.fromarray(to_uint8(a)).save(path)
+        return path
+
+    def save_stages(self, path: str, cols: int = 4, side: int = 256) -> str:
+        """The original, every stage and the result as one labelled PNG sheet."""
+        from PIL import Image, ImageDraw
+
+        panels = ([("original", self.original)] if self.original is not None else []) + list(self.stages)
+        if not panels:
+            raise ValueError("the dream has no stages yet; nothing to save")
+        cols = min(cols, len(panels))
+        rows = -(-len(panels) // cols)
+        label_h, gap = 16, 4
+        sheet = Image.new("RGB", (cols * (side + gap) + gap, rows * (side + label_h + gap) + gap), "white")
+        draw = ImageDraw.Draw(sheet)
+        for k, (label, img) in enumerate(panels):
+            a = np.asarray(img, np.float32)
+            lo, hi = float(a.min()), float(a.max())
+            tile = Image.fromarray(((a - lo) / ((hi - lo) or 1.0) * 255).astype(np.uint8)).convert("RGB")
+            r, c = divmod(k, cols)
+            x, y = gap + c * (side + gap), gap + r * (side + label_h + gap)
+            sheet.paste(tile.resize((side, side)), (x, y + label_h))
+            draw.text((x + 2, y + 2), label, fill=(0, 0, 0))
+        sheet.save(path)
         return path
 
 
@@ -185,6 +209,7 @@ def run_dream(spec: DreamSpec, ctx: Reporter | None = None) -> DreamResult:
                                                   "tile_maps": spec.tile_maps, "image": spec.source,
                                                   "settings": settings})
     squeeze = (lambda a: a[..., 0]) if img.shape[-1] == 1 else (lambda a: a)
+    result.original = squeeze(spec.image.copy())
     total = s.iterations * (1 + s.levels)
     done = 0
 

@@ -42,12 +42,17 @@ def simple_cnn(
     output_activation: str = "softmax",
     regularizer: str | None = None,
     reg_factor: float = 0.001,
+    regularize_conv: bool = False,
     name: str = "simple_cnn",
 ) -> "keras.Model":
     """The seeds' configurable CNN. ``convs`` are (filters, kernel, activation);
     ``pools`` are pool sizes, pool i follows conv i (so at most len(convs)
     pools); ``dense`` are (units, activation) hidden layers. Layers are named
-    Conv2D_1.., Max_Pool_1.., Flatten, Dense_1.., Output."""
+    Conv2D_1.., Max_Pool_1.., Flatten, Dense_1.., Output.
+
+    ``regularizer`` ("l2" or "l1", factor ``reg_factor``) applies to the
+    Dense layers (hidden and output), as in the seeds; ``regularize_conv=True``
+    applies it to the conv layers as well."""
     convs, pools, dense = [tuple(c) for c in convs], list(pools), [tuple(d) for d in dense]
     if not convs:
         raise ValueError("convs must list at least one conv layer (filters, kernel, activation)")
@@ -60,6 +65,8 @@ def simple_cnn(
         raise ValueError(f"classes must be >= 1, got {classes}")
     _choice(output_activation, OUTPUT_ACTIVATIONS, "output activation")
     reg = _regularizer(regularizer, reg_factor)
+    if regularize_conv and reg is None:
+        raise ValueError("regularize_conv=True needs a regularizer; valid: " + ", ".join(REGULARIZERS))
     layers = [keras.Input(shape=tuple(input_shape), name="input")]
     h, w = input_shape[0], input_shape[1]
     for i, conv in enumerate(convs, start=1):
@@ -71,7 +78,7 @@ def simple_cnn(
         if h < 1 or w < 1:
             raise ValueError(f"Conv2D_{i} (kernel {kernel}) leaves no pixels of the {input_shape[:2]} input")
         layers.append(keras.layers.Conv2D(filters, kernel, activation=act, name=f"Conv2D_{i}",
-                                          kernel_regularizer=reg))
+                                          kernel_regularizer=reg if regularize_conv else None))
         if i <= len(pools):
             size = pools[i - 1]
             h, w = h // size, w // size

@@ -75,7 +75,7 @@ def build_parser() -> _Parser:
     e.add_argument("--model", default="model", help="notebook variable, .keras path or job id (job:N)")
     e.add_argument("--data", default="digits")
     e.add_argument("--layer", default="Conv2D_3")
-    e.add_argument("--maps", type=_maps, default=0, help="N, N,M,... or all")
+    e.add_argument("--maps", type=parse_maps, default=0, help="N, N,M,... or all")
     e.add_argument("-k", type=int, default=9, help="images per map")
     e.add_argument("--oip", default=None, help="an OIP job (job:N) whose patterns go beside them")
     sub.add_parser("help", help="this help")

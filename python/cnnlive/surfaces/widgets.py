@@ -1,26 +1,36 @@
 """``cl.controls()``: an ipywidgets panel to start training, OIP searches and
 dreams, with a job table and Stop/Cancel per job. Everything it starts is an
-ordinary Job, visible to ``cl.jobs`` and the side panel."""
+ordinary Job, visible to ``cl.jobs`` and the side panel.
+
+The panel is an ``ipywidgets.VBox``, so it goes into any layout (AppLayout,
+Tab, Sidecar). It refreshes itself from the job manager's and the jobs'
+notifications (no polling thread), at most every ``refresh_s`` seconds."""
 
 from __future__ import annotations
 
+import logging
 import threading
-from typing import Any
+import time
+from typing import Any, Callable
+
+import ipywidgets as w
 
 from ..jobs import Job, manager
+from .choices import DATA_NAMES, build_model, parse_maps
+
+log = logging.getLogger("cnnlive")
 
 
-class Controls:
-    """The widget panel; ``.widget`` is the ipywidgets box to display."""
+class Controls(w.VBox):
+    """The widget panel (a VBox); ``.widget`` is the panel itself (kept for old code)."""
 
     def __init__(self, namespace: dict[str, Any] | None = None, refresh_s: float = 0.5) -> None:
-        import ipywidgets as w
-
+        super().__init__()
         self.ns = namespace if namespace is not None else {}
         self.model: Any = None
         self.message = w.HTML()
-        self.data = w.Dropdown(options=["digits", "fashion_mnist", "mnist", "cifar10"], description="data")
-        self.arch = w.Dropdown(options=["simple", "resnet (cifar-tiny)"], description="model")
+        self.data = w.Dropdown(options=list(DATA_NAMES), description="data")
+        self.arch = w.Dropdown(options=[("simple", "simple"), ("resnet (cifar-tiny)", "resnet")], description="model")
         self.epochs = w.BoundedIntText(5, min=1, max=10_000, description="epochs")
         self.layer = w.Text("Conv2D_3", description="layer")
         self.map = w.Text("0", description="map(s)", placeholder="N, N,M or all")
@@ -37,21 +47,66 @@ class Controls:
         self.b_dream.on_click(lambda _: self._guard(self.start_dream))
         self.table = w.VBox()
         self._rows: dict[int, tuple[Any, Any, Any]] = {}
-        self.widget = w.VBox([
+        self.children = [
             w.HTML("<b>cnnlive</b>: start jobs; they run in the background"),
             w.HBox([self.arch, self.data, self.epochs, self.b_train], layout=w.Layout(flex_flow="row wrap")),
             w.HBox([self.layer, self.map, self.steps, self.b_oip, self.b_dream],
                    layout=w.Layout(flex_flow="row wrap")),
             self.message, self.table,
-        ])
-        self._stop = threading.Event()
+        ]
+        self.refresh_s = refresh_s
+        self._pending: threading.Timer | None = None
+        self._last = 0.0
+        self._rate_lock = threading.Lock()
+        self._table_lock = threading.RLock()
+        self._unsubscribe: list[Callable[[], None]] = [manager().subscribe(self._on_job_event)]
+        self._watched: dict[int, Callable[[], None]] = {}
+        for job in manager().list():
+            self._watch(job)
         self.refresh()
-        threading.Thread(target=self._loop, args=(refresh_s,), name="cnnlive-controls", daemon=True).start()
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
+    @property
+    def widget(self) -> "Controls":
+        return self
 
-        display(self.widget)
+    # -- notifications -----------------------------------------------------
+    def _on_job_event(self, event: str, job: Job) -> None:
+        if event == "started":
+            self._watch(job)
+        elif event == "removed":
+            unsubscribe = self._watched.pop(job.id, None)
+            if unsubscribe is not None:
+                unsubscribe()
+        self._soon()
+
+    def _watch(self, job: Job) -> None:
+        if job.id not in self._watched:
+            self._watched[job.id] = job.channels.subscribe(lambda ch: self._soon() if ch == "status" else None)
+
+    def _soon(self) -> None:
+        """Refresh now, or once at the end of the current rate window."""
+        with self._rate_lock:
+            if self._pending is not None:
+                return
+            wait = self._last + self.refresh_s - time.monotonic()
+            if wait > 0:
+                self._pending = threading.Timer(wait, self._refresh_pending)
+                self._pending.daemon = True
+                self._pending.start()
+                return
+            self._last = time.monotonic()
+        self._safe_refresh()
+
+    def _refresh_pending(self) -> None:
+        with self._rate_lock:
+            self._pending, self._last = None, time.monotonic()
+        self._safe_refresh()
+
+    def _safe_refresh(self) -> None:
+        try:
+            self.refresh()
+        except Exception:  # noqa: BLE001 - a broken panel never breaks a job
+            log.exception("cl.controls() could not refresh")
 
     def _guard(self, fn: Any) -> None:
         try:
@@ -62,21 +117,13 @@ class Controls:
         self.refresh()
 
     def _maps(self) -> Any:
-        text = self.map.value.strip()
-        if text == "all":
-            return "all"
-        ids = [int(t) for t in text.split(",") if t.strip()]
-        return ids[0] if len(ids) == 1 else ids
+        return parse_maps(self.map.value)
 
     def start_train(self) -> Job:
         import cnnlive as cl
 
         data = cl.data.load(self.data.value)
-        if self.arch.value == "simple":
-            self.model = cl.models.simple_cnn(input_shape=data.input_shape, classes=data.num_classes)
-        else:
-            self.model = cl.models.resnet_v2(input_shape=data.input_shape, classes=data.num_classes,
-                                             stacks="cifar-tiny")
+        self.model = build_model(self.arch.value, data.input_shape, data.num_classes)
         self.ns["model"] = self.model
         return cl.train(self.model, data, epochs=int(self.epochs.value))
 
@@ -98,8 +145,11 @@ class Controls:
         return cl.dream(self._current_model(), layer=self.layer.value, maps=maps if maps != "all" else 0)
 
     def refresh(self) -> None:
-        import ipywidgets as w
+        """Bring the job table up to date (any thread)."""
+        with self._table_lock:
+            self._refresh_table()
 
+    def _refresh_table(self) -> None:
         jobs = manager().list()
         for job in jobs:
             if job.id not in self._rows:
@@ -115,24 +165,22 @@ class Controls:
                            f"{'' if frac is None else f' · {100 * frac:.0f}%'} · {job.elapsed:.0f}s</code>")
             stop.disabled = job.state.value != "running"
             cancel.disabled = job.done
-        rows = [w.HBox(list(self._rows[j.id])) for j in jobs]
-        if len(rows) != len(self.table.children):
-            self.table.children = rows
-
-    def _loop(self, period: float) -> None:
-        while not self._stop.wait(period):
-            try:
-                self.refresh()
-            except Exception:  # noqa: BLE001 - the table stops refreshing; say why
-                import logging
-
-                logging.getLogger("cnnlive").warning("cnnlive controls: refreshing the job table failed",
-                                                     exc_info=True)
-                return
+        ids = [j.id for j in jobs]
+        for gone in [i for i in self._rows if i not in ids]:
+            for part in self._rows.pop(gone):
+                part.close()
+        if [r.children[0] for r in self.table.children] != [self._rows[i][0] for i in ids]:
+            self.table.children = [w.HBox(list(self._rows[i])) for i in ids]
 
     def close(self) -> None:
-        self._stop.set()
-        self.widget.close()
+        """Stop listening to jobs and close the widgets."""
+        for unsubscribe in self._unsubscribe + list(self._watched.values()):
+            unsubscribe()
+        self._unsubscribe, self._watched = [], {}
+        with self._rate_lock:
+            if self._pending is not None:
+                self._pending.cancel()
+        super().close()
 
 
 def controls() -> Controls:

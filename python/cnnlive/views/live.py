@@ -1,33 +1,31 @@
 """Live figures fed by background jobs.
 
-Jobs only publish; one renderer thread updates each figure at a capped rate
-(default 5 Hz). One lock per figure covers artist updates and drawing, so
-ipympl's own draw requests (possibly on another thread) never see a
-half-updated figure. With ipympl the renderer draws in its thread and pushes
-the image (``canvas.draw()`` then the manager's ``refresh_all()``); with a
-desktop backend it flushes the GUI events; with Agg figures can be saved.
+Jobs only publish; views pull the latest state at a capped rate (default
+5 Hz). ipympl and Agg figures are drawn by one renderer thread, under one
+lock per figure that ipympl's own draws take too; desktop windows (Tk, Qt,
+GTK) are drawn only on their GUI thread, by a timer of the backend's own
+event loop. How frames reach the screen is chosen per figure in
+:mod:`.compat`, which holds every workaround for ipympl internals.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
+from ..config import config
 from ..jobs import Job
 from ..jobs.viewers import register_viewer
+from . import compat
 from .frames import as_image_array, to_uint8
-from .resources import ResourceMeter
+from .resources import ResourceGraphs, ResourceHistory
 
 DEFAULT_FPS = 5.0
-
-
-def _backend() -> str:
-    import matplotlib
-
-    return matplotlib.get_backend().lower()
+log = logging.getLogger("cnnlive")
 
 
 def _smooth(values: list[float], k: int = 20) -> np.ndarray:
@@ -40,20 +38,6 @@ def _smooth(values: list[float], k: int = 20) -> np.ndarray:
     alpha = 2.0 / (k + 1)
     out, _ = lfilter([alpha], [1, alpha - 1], v, zi=[v[0] * (1 - alpha)])
     return out
-
-
-def _fast_png(canvas: Any) -> bytes:
-    """The canvas as PNG, encoded for speed (a live frame, not an archive)."""
-    import io
-
-    from PIL import Image
-
-    rgba = np.asarray(canvas.get_renderer().buffer_rgba())
-    # what ipympl keeps as its last frame (it builds its data URL from it)
-    canvas._last_buff = rgba.view(np.uint32).reshape(rgba.shape[:2]).copy()
-    buf = io.BytesIO()
-    Image.fromarray(rgba).save(buf, format="png", compress_level=1)
-    return buf.getvalue()
 
 
 def _thin(x: np.ndarray, y: Any, most: int = 800) -> tuple[np.ndarray, np.ndarray]:
@@ -73,37 +57,46 @@ def _grow(limit: float, value: float, factor: float = 1.5) -> float:
 
 
 class View:
-    """A figure bound to a job; ``update`` reads the job's channels."""
+    """A figure bound to a job; ``update`` reads the job's channels.
+
+    How frames reach the screen is chosen once, here (:mod:`.compat`). The
+    renderer thread (ipympl, Agg) or a timer on the GUI's own event loop
+    (desktop backends) calls :meth:`step`."""
 
     def __init__(self, job: Job, fig: Any) -> None:
         self.job, self.fig = job, fig
         self.lock = threading.RLock()
-        # Keep our own handle on the canvas (printing swaps fig.canvas for a moment)
-        # and make the backend's own draws (ipympl's draw requests) take our lock.
+        # our own handle on the canvas (printing swaps fig.canvas for a moment)
         self.canvas = fig.canvas
-        backend_draw = self.canvas.draw
-
-        def locked_draw(*args: Any, **kwargs: Any) -> Any:
-            with self.lock:
-                return backend_draw(*args, **kwargs)
-
-        self.canvas.draw = locked_draw  # type: ignore[method-assign]
-        self.version = -1
+        compat.lock_draws(self.canvas, self.lock)
+        self.push = compat.frame_push(self.canvas)
+        self.version: Any = -1
         self.closed = False
         self.frames = 0
         self.animated: list[Any] = []
+        self.timer: Any = None
         self._background: Any = None
+        self._pixels: dict[int, tuple[str, Any]] = {}
+        self._own_draw = False
+        self._reported = False
         fig.canvas.mpl_connect("close_event", lambda _e: setattr(self, "closed", True))
-        self._meter = ResourceMeter()
+        fig.canvas.mpl_connect("draw_event", self._on_draw)
+        self.resources = ResourceHistory()
+
+    def _on_draw(self, _event: Any) -> None:
+        """A draw we did not make (resize, expose, ipympl's own request)
+        dropped the animated artists and may change the size: redo a full frame."""
+        if not self._own_draw:
+            self._background = None
+            self.version = -1
 
     def update(self) -> bool:  # pragma: no cover - overridden
         """Update artists from the job; True when the axes need a full redraw."""
         raise NotImplementedError
 
     def resources_text(self) -> str:
-        r = self._meter.sample()
-        gpu = "".join(f" · {g['name']} {g['used_mb']:.0f} MB" for g in r["gpus"])
-        return f"CPU {r['cpu_percent']:.0f}% · RAM {r['rss_mb']:.0f} MB{gpu}"
+        self.resources.sample()
+        return self.resources.text()
 
     def render(self) -> None:
         """Update artists and draw, under the figure's lock. When the axes did
@@ -112,34 +105,88 @@ class View:
         with self.lock:
             full = self.update() or self._background is None
             canvas = self.canvas
-            ipympl = hasattr(canvas, "get_diff_image") and hasattr(canvas, "send_binary")
-            if ipympl or not hasattr(canvas, "copy_from_bbox"):
-                from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-                agg_draw = lambda: FigureCanvasAgg.draw(canvas)  # noqa: E731
-            else:
-                agg_draw = canvas.draw
             if full:
-                agg_draw()
-                self._background = canvas.copy_from_bbox(self.fig.bbox) if hasattr(canvas, "copy_from_bbox") else None
-            elif self._background is not None:
+                self._own_draw = True
+                try:
+                    self.push.draw_full(canvas)
+                finally:
+                    self._own_draw = False
+                self._background = canvas.copy_from_bbox(self.fig.bbox)
+            else:
                 canvas.restore_region(self._background)
             for artist in self.animated:
-                artist.axes.draw_artist(artist) if artist.axes is not None else self.fig.draw_artist(artist)
-            if ipympl:  # push a full frame; no dependence on ipympl's draw requests
-                canvas.send_binary(_fast_png(canvas))
-                canvas._force_full = True  # ipympl's own next frame must not be a diff
-            elif not full and hasattr(canvas, "blit"):
-                canvas.blit(self.fig.bbox)
-            if _backend().startswith(("qt", "tk", "gtk", "wx", "macosx")):
-                canvas.flush_events()  # desktop backends: the seeds' flush workaround
+                self._draw_animated(canvas, artist, full)
+            self.push.present(canvas, self.fig, full)
         self.frames += 1
+
+    def _draw_animated(self, canvas: Any, artist: Any, full: bool) -> None:
+        """Draw one animated artist over the background. A figure-level text
+        (the status line) whose text did not change is copied back from the
+        pixels of its last drawing: rendering text costs more than the lines."""
+        if artist.axes is not None:
+            artist.axes.draw_artist(artist)
+            return
+        text = artist.get_text() if hasattr(artist, "get_text") else None
+        cached = self._pixels.get(id(artist))
+        if text is not None and not full and cached is not None and cached[0] == text:
+            canvas.restore_region(cached[1])
+            return
+        self.fig.draw_artist(artist)
+        if text is not None:
+            box = artist.get_window_extent(canvas.get_renderer()).padded(2)
+            from matplotlib.transforms import Bbox
+
+            box = Bbox.intersection(box, self.fig.bbox)
+            if box is not None and box.width > 0 and box.height > 0:
+                self._pixels[id(artist)] = (text, canvas.copy_from_bbox(box))
 
     def animate(self, *artists: Any) -> None:
         """Mark artists that change every frame (drawn over the background)."""
         for a in artists:
             a.set_animated(True)
             self.animated.append(a)
+
+    def finish(self) -> None:
+        """The job has ended: one last full frame with every artist in it, so
+        later redraws by the backend (resize, expose) keep the lines."""
+        with self.lock:
+            for artist in self.animated:
+                artist.set_animated(False)
+            self.animated = []
+            self._background = None
+            self.render()
+
+    def step(self) -> bool:
+        """Render if the job changed since the last frame; False when this
+        view is done (closed, broken, or its job ended and was drawn)."""
+        if self.closed:
+            return False
+        version = (self.job.channels.version, self.job.state)
+        finished = self.job.done
+        try:
+            if version != self.version:
+                self.version = version
+                self.render()
+            if finished and version == self.version:
+                self.finish()
+                return False
+        except Exception as exc:  # noqa: BLE001 - a broken figure stops itself, never the job or other figures
+            self.report_broken(exc)
+            return False
+        return True
+
+    def report_broken(self, exc: BaseException) -> None:
+        """Say once (logging and the job's log) that this figure stopped."""
+        if self._reported:
+            return
+        self._reported = True
+        log.error("live figure of job %s stopped", self.job.id, exc_info=exc)
+        self.job.channels.publish("log", f"live figure stopped: {type(exc).__name__}: {exc}\n")
+
+    def tick(self) -> None:
+        """The GUI timer's callback (desktop backends, on the GUI thread)."""
+        if not self.step() and self.timer is not None:
+            self.timer.stop()
 
 
 NOT_METRICS = ("step", "scope", "epoch", "lr", "batch_time", "samples_per_s", "batches_per_s")
@@ -170,7 +217,7 @@ class TrainingDashboard(View):
     def __init__(self, job: Job) -> None:
         import matplotlib.pyplot as plt
 
-        fig, grid = plt.subplots(2, 3, figsize=(10, 5.5))
+        fig, grid = plt.subplots(2, 3, figsize=(10, 6.6))
         super().__init__(job, fig)
         self.slots = list(grid.flat)
         self.slot_names: list[str | None] = [None] * len(self.slots)
@@ -198,7 +245,10 @@ class TrainingDashboard(View):
         self.status = fig.text(0.01, 0.005, "", fontsize=8)
         self.animate(self.status)
         self._name_slots(["loss"], [])
-        fig.tight_layout(rect=(0, 0.04, 1, 1))
+        fig.tight_layout(rect=(0, 0.2, 1, 1))
+        # resources over time: kernel CPU, RAM, GPU memory in a strip above the status line
+        self.graphs = ResourceGraphs(fig, (0.0, 0.065, 1.0, 0.085), self.resources)
+        self.animate(*self.graphs.lines)
 
     def _name_slots(self, metrics: list[str], extra: list[str]) -> None:
         """Give the fixed axes their metrics; hide the unused ones."""
@@ -296,10 +346,10 @@ class TrainingDashboard(View):
             for key, ax in self.axes.items():
                 ax.set_xlim(0, self.limits["x"])
                 ax.set_ylim(0, self.limits.get(key, 1.0))
+        changed = self.graphs.update() or changed
         frac = self.job.progress_fraction
-        done = getattr(self.job.result, "epochs_done", 0)
         self.status.set_text(f"job {self.job.id} {self.job.name}: {self.job.state.value}"
-                             f"{'' if frac is None else f' · {100 * frac:.0f}%'} · epochs {done} · "
+                             f"{'' if frac is None else f' · {100 * frac:.0f}%'} · epochs done {len(ex)} · "
                              f"{self.resources_text()}")
         return changed
 
@@ -340,56 +390,52 @@ class ImageView(View):
 
 
 class Renderer:
-    """One thread that renders all live views at most ``fps`` times a second."""
+    """One thread that renders all live views at most ``fps`` times a second
+    (ipympl and Agg figures; desktop windows use a GUI timer instead).
 
-    def __init__(self, fps: float = DEFAULT_FPS) -> None:
-        self.fps = fps
+    The thread exits when it has no views left. Whether it is running and the
+    list of views change together under one lock, so a view added while the
+    thread is deciding to exit always gets a thread that draws it."""
+
+    def __init__(self, fps: float | None = None) -> None:
+        self.fps = fps or config.fps
         self.views: list[View] = []
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._exiting: Callable[[], None] = lambda: None  # test seam: called after deciding to exit
 
     def add(self, view: View) -> None:
         with self._lock:
             self.views.append(view)
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._loop, name="cnnlive-render", daemon=True)
-            self._thread.start()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="cnnlive-render", daemon=True)
+                self._thread.start()
 
     def _loop(self) -> None:
         try:
             self._run()
-        except BaseException as exc:  # noqa: BLE001
-            import traceback
-            for v in list(self.views):
-                v.job.channels.publish("log", "renderer died: " + traceback.format_exc())
-            raise
+        except BaseException:  # noqa: BLE001 - reported, then the thread ends
+            log.exception("the cnnlive render thread died")
+            with self._lock:
+                views, self.views, self._thread = list(self.views), [], None
+            for v in views:
+                v.job.channels.publish("log", "renderer died: see logging.getLogger('cnnlive')\n")
 
     def _run(self) -> None:
         while True:
             t0 = time.monotonic()
             with self._lock:
                 views = list(self.views)
-            if not views:
-                return
+                if not views:
+                    self._thread = None
+                    break
             for view in views:
                 self.render_once(view)
             time.sleep(max(0.0, 1.0 / self.fps - (time.monotonic() - t0)))
+        self._exiting()
 
     def render_once(self, view: View) -> None:
-        version = (view.job.channels.version, view.job.state)
-        finished = view.job.done
-        if view.closed:
-            self._drop(view)
-            return
-        if version != view.version:
-            view.version = version
-            try:
-                view.render()
-            except BaseException as exc:  # noqa: BLE001 - a broken figure stops rendering, never the job
-                view.job.channels.publish("log", f"live figure stopped: {type(exc).__name__}: {exc}\n")
-                self._drop(view)
-                return
-        if finished and version == view.version:
+        if not view.step():
             self._drop(view)
 
     def _drop(self, view: View) -> None:
@@ -409,29 +455,54 @@ def renderer() -> Renderer:
 
 
 def make_view(job: Job) -> View:
-    return TrainingDashboard(job) if job.kind in ("train", "fit") else ImageView(job)
+    """The job's live figure: a dashboard for training, the evolution for an
+    OIP search, the stages for a dream, the latest image otherwise."""
+    if job.kind in ("train", "fit"):
+        return TrainingDashboard(job)
+    if job.kind in ("oip", "dream"):
+        from .analysis import DreamView, OIPView
+
+        return OIPView(job) if job.kind == "oip" else DreamView(job)
+    return ImageView(job)
+
+
+def _display(obj: Any) -> None:
+    from IPython.display import display
+
+    display(obj)
 
 
 def show(job: Job, fps: float | None = None) -> View:
-    """Create the job's figure here (main thread), display it, render it live."""
+    """Create the job's figure here (main thread), display it once, render it live.
+
+    Each call makes a new figure (a second ``job.plot()`` gives a second live
+    view). ipympl frames are drawn by the renderer thread; desktop windows
+    (Tk, Qt, GTK) by a timer on their own event loop, so only the GUI thread
+    touches them; the inline backend gets a snapshot."""
+    import matplotlib
+
     view = make_view(job)
     job.views.append(view)
-    backend = _backend()
-    if "ipympl" in backend or "widget" in backend:
-        from IPython.display import display
-
-        display(view.fig.canvas)
-    elif "inline" in backend:
+    backend = matplotlib.get_backend().lower()
+    if "inline" in backend:
         print("cnnlive: the inline backend shows a snapshot only; run %matplotlib widget for live plots "
               f"(job.plot() shows the current state of job {job.id}).")
         with view.lock:
             view.update()
-        from IPython.display import display
-
-        display(view.fig)
+        _display(view.fig)
         import matplotlib.pyplot as plt
 
         plt.close(view.fig)
+        return view
+    rate = fps or config.fps
+    if view.push.kind.startswith("ipympl"):
+        if not compat.ipympl_shows_at_cell_end(view.fig):
+            _display(view.canvas)
+    elif view.push.on_gui_thread:
+        manager = getattr(view.canvas, "manager", None)
+        if manager is not None and not matplotlib.is_interactive():
+            manager.show()
+        view.timer = compat.start_gui_timer(view.canvas, 1000.0 / rate, view.tick)
         return view
     if fps:
         renderer().fps = fps
