@@ -41,9 +41,13 @@ def clip_std(image: np.ndarray, k: float) -> np.ndarray:
     return np.clip(x, mean - k * std, mean + k * std)
 
 
+def min_max(image: np.ndarray) -> np.ndarray:
+    """Scale to 0..1 by the image's min and max (a constant image becomes 0)."""
+    x = np.asarray(image, dtype=np.float32)
+    lo, hi = float(x.min()), float(x.max())
+    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """Min-max scale to 0..255 (NaN as 0; a constant image is black)."""
-    x = np.nan_to_num(np.asarray(image, dtype=np.float32))
-    lo, hi = float(x.min()), float(x.max())
-    scaled = (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
-    return (scaled * 255).round().astype(np.uint8)
+    return (min_max(np.nan_to_num(np.asarray(image, dtype=np.float32))) * 255).round().astype(np.uint8)

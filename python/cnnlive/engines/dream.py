@@ -153,9 +153,7 @@ class DreamResult:
         sheet = Image.new("RGB", (cols * (side + gap) + gap, rows * (side + label_h + gap) + gap), "white")
         draw = ImageDraw.Draw(sheet)
         for k, (label, img) in enumerate(panels):
-            a = np.asarray(img, np.float32)
-            lo, hi = float(a.min()), float(a.max())
-            tile = Image.fromarray(((a - lo) / ((hi - lo) or 1.0) * 255).astype(np.uint8)).convert("RGB")
+            tile = Image.fromarray(to_uint8(img)).convert("RGB")
             r, c = divmod(k, cols)
             x, y = gap + c * (side + gap), gap + r * (side + label_h + gap)
             sheet.paste(tile.resize((side, side)), (x, y + label_h))
