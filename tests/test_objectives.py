@@ -61,7 +61,8 @@ def test_search_towards_a_weighted_sum_raises_it():
 
 
 def test_the_api_takes_an_objective_object(runs_dir):
-    job = cl.oip(trained_cnn(), "Conv2D_3", 2, steps=10, objective=Map() + Layer())
+    assert cl.objectives.Map is Map
+    job = cl.oip(trained_cnn(), "Conv2D_3", 2, steps=10, objective=cl.objectives.Map() + Layer())
     assert job.wait(120).value == "completed", job.error
     assert job.result.provenance["settings"]["objective"] == "map + layer"
 

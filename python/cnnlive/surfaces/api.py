@@ -140,7 +140,7 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
     ``layer`` (an int, a list or "all"), by gradient ascent from noise with the
     given ``wavelengths`` (pixels). ``objective`` is "map" (mean activation),
     "node" (one ``node=(row, col)`` of each map), "layer" (all maps) or an
-    objective object from ``cnnlive.engines.objectives`` (``Map()``, ``Node()``,
+    objective object from ``cl.objectives`` (``Map()``, ``Node()``,
     ``Layer()`` and weighted sums such as ``Map() + 0.5 * Layer()``).
     ``model`` may be a Keras model, a .keras path or a training Job; with
     ``every="epoch"`` and a running training job, the search re-runs after
