@@ -156,7 +156,11 @@ def test_same_function_twice_gives_independent_jobs():
     wait_running(a), wait_running(b)
     a.stop()
     assert a.wait(5) is JobState.STOPPED
-    time.sleep(0.05)
+    wait_kept(b)
+    ticks = b.result["done"]
+    deadline = time.time() + 10
+    while b.result["done"] < ticks + 3 and time.time() < deadline:  # b keeps ticking after a stopped
+        time.sleep(0.005)
     assert b.state is JobState.RUNNING  # stopping one twin leaves the other alone
     b.cancel()
     assert b.wait(5) is JobState.CANCELLED
@@ -200,7 +204,9 @@ def test_sync_poll_runs_nested_loop_and_sees_cancel():
 
     job = jobs.start(work)
     wait_running(job)
-    time.sleep(0.1)
+    deadline = time.time() + 10
+    while len(ticks) <= 5 and time.time() < deadline:
+        time.sleep(0.005)
     assert len(ticks) > 5, "nested run_until_complete let the side task run"
     job.cancel()
     assert job.wait(5) is JobState.CANCELLED

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import cnnlive as cl
-from cnnlive.engines.imaging import standardize
+from cnnlive.imaging import standardize
 from cnnlive.engines.judge import exemplars, oip_quality
 from cnnlive.engines.oip import OIPSettings, prepare, search
 from cnnlive.engines.receptive import receptive_field

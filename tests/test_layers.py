@@ -26,6 +26,7 @@ FORBIDDEN: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # views see jobs only through the read-only Watch/WatchSource of events/watch.py
     "views": (("jobs", "surfaces", "engines"), TENSORFLOW),
     "surfaces": ((), ()),
+    "imaging": (("*",), JUPYTER + TENSORFLOW),  # numpy helpers of engines and views: nothing of cnnlive
 }
 # engines see the job layer only through the Reporter protocol
 ALLOWED = {"engines": ("cnnlive.jobs.reporter",)}
@@ -73,8 +74,8 @@ def imports_of(path: Path) -> set[str]:
     return found
 
 
-def breaks(path: Path) -> list[str]:
-    layer = layer_of(path)
+def breaks(path: Path, layer: str | None = None) -> list[str]:
+    layer = layer or layer_of(path)
     if layer not in FORBIDDEN:
         return []
     layers, packages = FORBIDDEN[layer]
@@ -83,7 +84,7 @@ def breaks(path: Path) -> list[str]:
         if any(name == ok or name.startswith(ok + ".") for ok in ALLOWED.get(layer, ())):
             continue
         top = name.split(".")
-        if top[0] == "cnnlive" and len(top) > 1 and top[1] in layers:
+        if top[0] == "cnnlive" and ("*" in layers or len(top) > 1 and top[1] in layers):
             out.append(f"{module_name(path)} ({layer}) imports {name}")
         elif top[0] in packages:
             out.append(f"{module_name(path)} ({layer}) imports {name}")
@@ -168,3 +169,15 @@ def test_private_ipympl_and_ipykernel_members_only_in_compat_modules():
     patched = [str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
                if p not in COMPAT and re.search(r"\.do_shutdown\s*=", p.read_text())]
     assert patched == []
+
+
+def test_the_shared_image_helpers_may_import_nothing_of_cnnlive():
+    probe = PKG / "_imaging_probe_for_test.py"
+    probe.write_text("import numpy as np\nfrom .config import config\nfrom . import jobs\n")
+    try:
+        found = breaks(probe, layer="imaging")
+    finally:
+        probe.unlink()
+    assert any(b.endswith("imports cnnlive.config") for b in found)
+    assert any(b.endswith("imports cnnlive.jobs") for b in found)
+    assert not any("numpy" in b for b in found)

@@ -17,6 +17,14 @@ ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "protocol_fixtures"
 
 
+def wait_for(condition, timeout=30.0):
+    """Poll ``condition`` until true (a generous deadline for a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.005)
+
+
 def _fixtures(side, kind):
     return sorted((FIX / side / kind).glob("*.json"))
 
@@ -57,9 +65,7 @@ def test_kernel_messages_follow_the_schema():
     job = mgr.start(_busy)
     sent = []
     t = PanelTransport(mgr, lambda m, b: sent.append((m, b)))
-    import time
-
-    time.sleep(0.1)
+    wait_for(lambda: job.channels.latest("images") is not None)
     t.pump()
     validate(PanelBridge(mgr).hello(), "KernelMessage")
     validate(t.snapshot(), "KernelMessage")
@@ -84,9 +90,7 @@ def test_card_carries_the_epoch_of_a_total():
     mgr = jobs.JobManager()
     job = mgr.start(epochs)
     try:
-        deadline = time.monotonic() + 30
-        while "loss" not in (job.channels.latest("metrics") or {}) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(lambda: "loss" in (job.channels.latest("metrics") or {}))
         c = card(job)
         assert c["epoch"] == {"current": 3, "total": 5}
         validate({"type": "job", "job": c}, "KernelMessage")
@@ -94,8 +98,7 @@ def test_card_carries_the_epoch_of_a_total():
         job.stop(), job.wait(10)
     job2 = mgr.start(_busy)
     try:
-        while "loss" not in (job2.channels.latest("metrics") or {}):
-            time.sleep(0.01)
+        wait_for(lambda: "loss" in (job2.channels.latest("metrics") or {}))
         assert "epoch" not in card(job2)
     finally:
         job2.stop(), job2.wait(10)
@@ -106,8 +109,7 @@ def test_bridge_rejects_malformed_and_unknown_requests_without_change():
 
     mgr = jobs.JobManager()
     job = mgr.start(_busy)
-    while job.state.value == "pending":
-        time.sleep(0.01)
+    wait_for(lambda: job.state.value != "pending")
     bridge = PanelBridge(mgr)
     for bad in (None, "stop 1", {"type": "request", "action": "exec", "request_id": "r", "job_id": job.id},
                 {"type": "request", "request_id": "r", "action": "stop", "job_id": job.id, "code": "1"},
@@ -147,7 +149,7 @@ def test_flood_is_rate_capped_and_last_value_arrives():
     t0 = time.monotonic()
     job = mgr.start(flood)
     job.wait(60)
-    time.sleep(0.3)
+    wait_for(lambda: any(m["type"] == "job" and m["job"]["state"] == "completed" for m in list(sent)))
     t.close()
     elapsed = time.monotonic() - t0
     updates = [m for m in sent if m["type"] == "job"]

@@ -23,7 +23,9 @@ def test_magics_train_jobs_log_stop(ip, capsys, runs_dir):
     assert job.kind == "train" and ip.user_ns["model"].name == "simple_cnn"
     ip.run_line_magic("cnnlive", "jobs")
     assert "mg" in capsys.readouterr().out
-    time.sleep(1)
+    deadline = time.time() + 60
+    while not job.channels.history("batch").get("loss") and not job.done and time.time() < deadline:  # begun
+        time.sleep(0.01)
     ip.run_line_magic("cnnlive", f"stop {job.id}")
     assert job.wait(60) is JobState.STOPPED
     ip.run_line_magic("cnnlive", f"log {job.id} -n 2")

@@ -20,6 +20,7 @@ _LAZY = {
     "train": ("cnnlive.surfaces.api", "train"),
     "oip": ("cnnlive.surfaces.api", "oip"),
     "dream": ("cnnlive.surfaces.api", "dream"),
+    "objectives": ("cnnlive.engines.objectives", None),
     "TrainingResult": ("cnnlive.engines.training", "TrainingResult"),
     "LiveCallback": ("cnnlive.engines.training", "LiveCallback"),
     "controls": ("cnnlive.surfaces.widgets", "controls"),

@@ -9,6 +9,7 @@ changeable at run time through ``cnnlive.config``.
 | ``panel_rate`` | ``CNNLIVE_PANEL_RATE`` | ``10.0`` panel updates/s per job |
 | ``shutdown_timeout`` | ``CNNLIVE_SHUTDOWN_TIMEOUT`` | ``1.5`` s to end all jobs at kernel shutdown (jupyter_client sends SIGTERM 2.5 s after its shutdown request) |
 | ``oip_snapshot_mb`` | ``CNNLIVE_OIP_SNAPSHOT_MB`` | ``64.0`` MB of OIP snapshots kept per search (timeline) |
+| ``max_steps`` | ``CNNLIVE_MAX_STEPS`` | none; caps the gradient steps of an OIP search and of each dream stage (fast tests) |
 
 This module imports nothing heavy; every layer may read it.
 """
@@ -20,14 +21,15 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 
-def _float_env(name: str, default: float) -> float:
+def _number_env(name: str, default: Any, kind: type = float) -> Any:
+    """``kind(os.environ[name])`` when set and non-empty (it must be > 0), else ``default``."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = float(raw)
+        value = kind(raw)
     except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number") from None
+        raise ValueError(f"{name}={raw!r} is not a {'whole ' if kind is int else ''}number") from None
     if value <= 0:
         raise ValueError(f"{name} must be > 0, got {raw!r}")
     return value
@@ -43,16 +45,18 @@ class Config:
     panel_rate: float = 10.0
     shutdown_timeout: float = 1.5
     oip_snapshot_mb: float = 64.0
+    max_steps: int | None = None
 
     @classmethod
     def from_env(cls) -> "Config":
         return cls(
             runs_root=os.environ.get("CNNLIVE_RUNS") or None,
-            stop_timeout=_float_env("CNNLIVE_STOP_TIMEOUT", 5.0),
-            fps=_float_env("CNNLIVE_FPS", 5.0),
-            panel_rate=_float_env("CNNLIVE_PANEL_RATE", 10.0),
-            shutdown_timeout=_float_env("CNNLIVE_SHUTDOWN_TIMEOUT", 1.5),
-            oip_snapshot_mb=_float_env("CNNLIVE_OIP_SNAPSHOT_MB", 64.0),
+            stop_timeout=_number_env("CNNLIVE_STOP_TIMEOUT", 5.0),
+            fps=_number_env("CNNLIVE_FPS", 5.0),
+            panel_rate=_number_env("CNNLIVE_PANEL_RATE", 10.0),
+            shutdown_timeout=_number_env("CNNLIVE_SHUTDOWN_TIMEOUT", 1.5),
+            oip_snapshot_mb=_number_env("CNNLIVE_OIP_SNAPSHOT_MB", 64.0),
+            max_steps=_number_env("CNNLIVE_MAX_STEPS", None, int),
         )
 
     def runs_folder(self) -> str:
@@ -66,7 +70,14 @@ class Config:
         if name in ("stop_timeout", "fps", "panel_rate", "shutdown_timeout", "oip_snapshot_mb") and (
                 not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
             raise ValueError(f"cnnlive.config.{name} must be a number > 0, got {value!r}")
+        if name == "max_steps" and value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value <= 0):
+            raise ValueError(f"cnnlive.config.max_steps must be None or a whole number > 0, got {value!r}")
         object.__setattr__(self, name, value)
+
+    def capped_steps(self, steps: int) -> int:
+        """``steps``, at most ``max_steps`` (when set)."""
+        return steps if self.max_steps is None else min(steps, self.max_steps)
 
 
 config = Config.from_env()

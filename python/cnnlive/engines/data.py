@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .imaging import standardize
+from ..imaging import standardize
 
 NAMES = ("digits", "mnist", "fashion_mnist", "cifar10")
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",

@@ -20,11 +20,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..config import config
+from ..imaging import enhance_contrast, standardize, to_gray, to_uint8
 from ..jobs.reporter import NullReporter, Reporter
+from .ascent import Ascent, ascent_for
 from .backend import tf
-from .imaging import contrast, standardize, to_gray
+from .oip import check_layer, check_maps
 from .standardization import check as check_standardization, label as standardization_label
-from .oip import Ascent, ascent_for, check_layer, check_maps
 
 
 @dataclass(frozen=True)
@@ -129,14 +131,13 @@ class DreamResult:
 
     def contrast(self, factor: float = 1.1, spread: float = 0.85) -> np.ndarray:
         """The seeds' contrast-enhanced rendering."""
-        return contrast(self.image, factor, spread)
+        return enhance_contrast(self.image, factor, spread)
 
     def save_png(self, path: str, enhanced: bool = False) -> str:
         from PIL import Image
 
         a = self.contrast() if enhanced else self.image
-        lo, hi = float(a.min()), float(a.max())
-        Image.fromarray(((a - lo) / ((hi - lo) or 1.0) * 255).astype(np.uint8)).save(path)
+        Image.fromarray(to_uint8(a)).save(path)
         return path
 
     def save_stages(self, path: str, cols: int = 4, side: int = 256) -> str:
@@ -152,9 +153,7 @@ class DreamResult:
         sheet = Image.new("RGB", (cols * (side + gap) + gap, rows * (side + label_h + gap) + gap), "white")
         draw = ImageDraw.Draw(sheet)
         for k, (label, img) in enumerate(panels):
-            a = np.asarray(img, np.float32)
-            lo, hi = float(a.min()), float(a.max())
-            tile = Image.fromarray(((a - lo) / ((hi - lo) or 1.0) * 255).astype(np.uint8)).convert("RGB")
+            tile = Image.fromarray(to_uint8(img)).convert("RGB")
             r, c = divmod(k, cols)
             x, y = gap + c * (side + gap), gap + r * (side + label_h + gap)
             sheet.paste(tile.resize((side, side)), (x, y + label_h))
@@ -199,8 +198,9 @@ def run_dream(spec: DreamSpec, ctx: Reporter | None = None) -> DreamResult:
     mode = s.input_standardization
     raw = mode == "none"
     norm = (lambda a: a) if raw else standardize
+    steps = config.capped_steps(s.steps)
     ascent = (ascent_for(spec.model, spec.layer, "map", s.step_size, s.smoothing, 0.0, mode)
-              if s.steps else None)
+              if steps else None)
     img = spec.image[None].copy()
     settings = {**asdict(s), "input_standardization": standardization_label(mode)}
     result = DreamResult(spec.image.copy(), [], {"model": spec.model.name, "layer": spec.layer, "maps": spec.maps,
@@ -222,7 +222,7 @@ def run_dream(spec: DreamSpec, ctx: Reporter | None = None) -> DreamResult:
         return bool(reporter.poll())
 
     for it in range(1, s.iterations + 1):
-        img = carve(img, np.array(spec.maps[:1]), ascent, s.steps, spec.input_size, raw)
+        img = carve(img, np.array(spec.maps[:1]), ascent, steps, spec.input_size, raw)
         if stage(f"iteration {it}: full image"):
             break
         stopped = False
@@ -233,7 +233,7 @@ def run_dream(spec: DreamSpec, ctx: Reporter | None = None) -> DreamResult:
                 group = [b for b in boxes if (b[2], b[3]) == hw]
                 batch = np.stack([img[0, t:t + h, l:l + w] for t, l, h, w in group])
                 ids = np.array([spec.tile_maps[boxes.index(b) % len(spec.tile_maps)] for b in group])
-                out = carve(batch, ids, ascent, s.steps, spec.input_size, raw)
+                out = carve(batch, ids, ascent, steps, spec.input_size, raw)
                 for (t, l, h, w), tile in zip(group, out):
                     img[0, t:t + h, l:l + w] = tile
             if stage(f"iteration {it}: tiles level {level} ({len(boxes)} tiles)"):

@@ -99,17 +99,21 @@ def _label_kind(model: Any, y: Any, what: str) -> str:
     raise ValueError(f"{what} has labels of shape {y.shape}; expected integer class ids (N,) or one-hot (N, {units})")
 
 
+def _checked_labels(model: Any, shape: Any, y: Any, name: str) -> str:
+    """For a one-input model: check the image shape and return the label kind; else "custom"."""
+    if not _single(model):
+        return "custom"
+    _check_images(model, shape, name)
+    return _label_kind(model, y, name)
+
+
 def _arrays(model: Any, x: Any, y: Any, name: str) -> FitData:
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim == 0 or len(x) == 0:
         raise ValueError(f"{name} is empty: x has no samples")
     if len(x) != len(y):
         raise ValueError(f"{name}: x and y have different lengths: x has {len(x)} samples, y has {len(y)}")
-    if _single(model):
-        _check_images(model, x.shape, name)
-        labels = _label_kind(model, y, name)
-    else:
-        labels = "custom"
+    labels = _checked_labels(model, x.shape, y, name)
     if x.dtype != np.float32 and np.issubdtype(x.dtype, np.number):
         x = x.astype(np.float32)
     return FitData(x, y, "arrays", name, labels, samples=len(x))
@@ -125,15 +129,10 @@ def _tf_dataset(model: Any, ds: Any, name: str) -> FitData:
     except StopIteration:
         raise ValueError(f"{name} is empty: the tf.data.Dataset yields no batches") from None
     x, y = first[0], first[1]
-    if _single(model):
-        want = len(model.input_shape)
-        if len(x.shape) == want - 1:
-            raise ValueError(f"{name}: the tf.data.Dataset yields single images of shape {tuple(x.shape)}, "
-                             f"expected (x, y) batches; add .batch(n)")
-        _check_images(model, _shape(x), name)
-        labels = _label_kind(model, np.asarray(y), name)
-    else:
-        labels = "custom"
+    if _single(model) and len(x.shape) == len(model.input_shape) - 1:
+        raise ValueError(f"{name}: the tf.data.Dataset yields single images of shape {tuple(x.shape)}, "
+                         f"expected (x, y) batches; add .batch(n)")
+    labels = _checked_labels(model, _shape(x), np.asarray(y), name)
     card = int(ds.cardinality())
     batches = card if card >= 0 else None
     if card == 0:
@@ -152,11 +151,7 @@ def _pydataset(model: Any, ds: Any, name: str) -> FitData:
     x, y = np.asarray(first[0]), np.asarray(first[1])
     if len(x) != len(y):
         raise ValueError(f"{name}: batch 0 has x and y of different lengths: x has {len(x)} samples, y has {len(y)}")
-    if _single(model):
-        _check_images(model, x.shape, name)
-        labels = _label_kind(model, y, name)
-    else:
-        labels = "custom"
+    labels = _checked_labels(model, x.shape, y, name)
     return FitData(ds, None, "pydataset", name, labels, batches=n, batch_size=len(x))
 
 

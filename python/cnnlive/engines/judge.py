@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .backend import keras
-from .imaging import standardize
+from ..imaging import standardize
 from .oip import check_layer, check_maps
 from .receptive import receptive_field
 

@@ -1,24 +1,27 @@
-"""OIP search: gradient ascent on the input so that chosen maps of a conv
-layer respond maximally. All maps of a request are optimized together in one
-compiled step; map ids are tensors, so no retrace per map."""
+"""OIP search policy: checks a request, runs the compiled ascent
+(``ascent.py``) from band-pass noise (``noise.py``) towards an objective
+(``objectives.py``) in chunks, restarts silent maps, detects convergence,
+keeps snapshots, and returns an ``OIPResult``; plus the job bodies
+(one search, a search after every epoch of a training)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import weakref
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 
+from ..config import config
+from ..imaging import enhance_contrast, to_uint8
 from ..jobs.reporter import NullReporter, Reporter
-from .backend import keras, tf
+from .ascent import Ascent, ascent_for
+from .backend import keras
 from .models import spatial_layers
 from .noise import check_wavelengths, initial_noise
+from .objectives import OBJECTIVES, Layer, Map, Node, Objective, ObjectiveLike, as_objective, label as objective_label
 from .timeline import Thinning, Timeline, cap_bytes, save_gif as _timeline_gif
-
-OBJECTIVES = ("map", "node", "layer")
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class OIPSettings:
     wavelengths: tuple[float, ...] = (14.0, 7.0, 3.0)
     sweep: bool = False             # one image per wavelength instead of their superposition
     seed: int | None = 1
-    objective: str = "map"
+    objective: ObjectiveLike = "map"   # "map", "node", "layer" or an Objective (objectives.py)
     node: tuple[int, int] | None = None
     chunk: int = 10                 # steps per compiled call
     restarts: int = 8               # fresh noise for images whose map stays silent (zero gradient)
@@ -43,110 +46,6 @@ def snapshot_model(model: "keras.Model") -> "keras.Model":
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     return copy
-
-
-def _blur_kernel(channels: int) -> tf.Tensor:
-    k = np.array([1.0, 2.0, 1.0], np.float32)
-    k2 = np.outer(k, k) / 16.0
-    return tf.constant(np.repeat(k2[:, :, None, None], channels, axis=2))
-
-
-class Ascent:
-    """Compiled batched gradient ascent towards one objective on one layer."""
-
-    def __init__(self, model: "keras.Model", layer: str, objective: str = "map",
-                 step_size: float = 0.01, smoothing: float = 0.5, tolerance: float = 2e-4,
-                 input_standardization: Any = "image") -> None:
-        from .standardization import projection
-
-        self._project = projection(input_standardization)
-        target = model.get_layer(layer)
-        self.sub = keras.Model(model.inputs, target.output, name=f"to_{layer}")
-        self._conv = None  # a ReLU-like conv: ascend its pre-activation too, so silent maps get a gradient
-        if (isinstance(target, keras.layers.Conv2D) and type(target) is keras.layers.Conv2D
-                and target.data_format == "channels_last" and tuple(target.dilation_rate) == (1, 1)
-                and target.groups == 1 and target.activation is not keras.activations.linear):
-            self._conv = target
-            self.sub_in = keras.Model(model.inputs, target.input, name=f"into_{layer}")
-        self.objective, self.tolerance = objective, float(tolerance)
-        self.step_size, self.smoothing = float(step_size), float(smoothing)
-        channels = int(model.input_shape[-1])
-        self._kernel = _blur_kernel(channels)
-        spec = tf.TensorSpec((None,) + tuple(model.input_shape[1:]), tf.float32)
-        self._run = tf.function(self._steps, input_signature=[
-            spec, tf.TensorSpec((None,), tf.int32), tf.TensorSpec((None, 2), tf.int32),
-            tf.TensorSpec((None,), tf.bool), tf.TensorSpec((), tf.int32)], reduce_retracing=True)
-
-    def _reduce(self, act: tf.Tensor, maps: tf.Tensor, nodes: tf.Tensor) -> tf.Tensor:
-        if self.objective == "layer":
-            return tf.reduce_mean(act, axis=[1, 2, 3])
-        chosen = tf.gather(act, maps, axis=3, batch_dims=1)  # (B, H', W')
-        if self.objective == "node":
-            return tf.gather_nd(chosen, nodes, batch_dims=1)
-        return tf.reduce_mean(chosen, axis=[1, 2])
-
-    def _score(self, x: tf.Tensor, maps: tf.Tensor, nodes: tf.Tensor) -> tf.Tensor:
-        return self._reduce(self.sub(x, training=False), maps, nodes)
-
-    def _objective(self, x: tf.Tensor, maps: tf.Tensor, nodes: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """(score, what to ascend): a small share of the pre-activation keeps
-        a gradient where the activation is zero everywhere."""
-        if self._conv is None:
-            score = self._score(x, maps, nodes)
-            return score, score
-        c = self._conv
-        z = tf.nn.conv2d(self.sub_in(x, training=False), c.kernel, strides=list(c.strides),
-                         padding=c.padding.upper())
-        if c.use_bias:
-            z = z + c.bias
-        score = self._reduce(c.activation(z), maps, nodes)
-        return score, score + 0.01 * self._reduce(z, maps, nodes)
-
-    def _steps(self, x, maps, nodes, active, n):
-        scores = tf.TensorArray(tf.float32, size=n)
-        prev = self._score(x, maps, nodes)
-        for i in tf.range(n):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                score, ascend = self._objective(x, maps, nodes)
-                total = tf.reduce_sum(ascend)
-            g = tape.gradient(total, x)
-            g = g / (tf.sqrt(tf.reduce_mean(tf.square(g), axis=[1, 2, 3], keepdims=True)) + 1e-8)
-            blurred = tf.nn.depthwise_conv2d(g, self._kernel, [1, 1, 1, 1], "SAME")
-            g = (1.0 - self.smoothing) * g + self.smoothing * blurred
-            mask = tf.cast(active, tf.float32)[:, None, None, None]
-            x = self._project(x + self.step_size * mask * g)
-            change = tf.abs(score - prev) / (tf.abs(prev) + 1e-6)
-            keep = tf.logical_or(change > self.tolerance, score <= 0.0)
-            active = tf.logical_and(active, tf.logical_or(keep, tf.equal(i, 0)))
-            prev = score
-            scores = scores.write(i, score)
-        return x, scores.stack(), active, self._score(x, maps, nodes)
-
-    def run(self, x: np.ndarray, maps: np.ndarray, nodes: np.ndarray, active: np.ndarray, n: int):
-        """``n`` steps; returns images, per-step scores (n, B), active mask, final scores."""
-        x, scores, active, final = self._run(tf.convert_to_tensor(x, tf.float32), tf.constant(maps, tf.int32),
-                                             tf.constant(nodes, tf.int32), tf.constant(active, tf.bool),
-                                             tf.constant(n, tf.int32))
-        return x.numpy(), scores.numpy(), active.numpy(), final.numpy()
-
-    def score(self, x: np.ndarray, maps: np.ndarray, nodes: np.ndarray | None = None) -> np.ndarray:
-        nodes = np.zeros((len(x), 2), np.int32) if nodes is None else nodes
-        return self._score(tf.convert_to_tensor(x, tf.float32), tf.constant(maps, tf.int32),
-                           tf.constant(nodes, tf.int32)).numpy()
-
-
-_ascents: "weakref.WeakKeyDictionary[Any, dict[tuple, Ascent]]" = weakref.WeakKeyDictionary()
-
-
-def ascent_for(model: "keras.Model", layer: str, objective: str = "map", step_size: float = 0.01,
-               smoothing: float = 0.5, tolerance: float = 2e-4, input_standardization: Any = "image") -> Ascent:
-    """A compiled Ascent, reused for the same model and settings (no retrace)."""
-    key = (layer, objective, float(step_size), float(smoothing), float(tolerance), input_standardization)
-    per_model = _ascents.setdefault(model, {})
-    if key not in per_model:
-        per_model[key] = Ascent(model, layer, objective, step_size, smoothing, tolerance, input_standardization)
-    return per_model[key]
 
 
 def check_layer(model: "keras.Model", layer: str) -> tuple[int, int, int]:
@@ -198,8 +97,7 @@ class OIPSpec:
 
 def prepare(model: "keras.Model", layer: str, maps: int | Sequence[int] | str, settings: OIPSettings) -> OIPSpec:
     """Check every argument against the model; raise ValueError naming valid choices."""
-    if settings.objective not in OBJECTIVES:
-        raise ValueError(f"unknown objective {settings.objective!r}; valid: {', '.join(OBJECTIVES)}")
+    objective = as_objective(settings.objective)
     if settings.steps <= 0:
         raise ValueError(f"steps must be > 0, got {settings.steps}")
     from .standardization import check
@@ -207,9 +105,9 @@ def prepare(model: "keras.Model", layer: str, maps: int | Sequence[int] | str, s
     check(settings.input_standardization)
     shape = check_layer(model, layer)
     ids = check_maps(maps, shape[2], layer)
-    if settings.objective == "node":
+    if objective.uses_node:
         if settings.node is None:
-            raise ValueError("objective 'node' needs node=(row, col)")
+            raise ValueError(f"objective {objective_label(settings.objective)!r} needs node=(row, col)")
         r, c = settings.node
         if not (0 <= r < shape[0] and 0 <= c < shape[1]):
             raise ValueError(f"node {settings.node} is outside the {shape[0]}x{shape[1]} maps of {layer!r}: "
@@ -241,11 +139,9 @@ class OIPResult:
     timeline: Timeline | None = None            # every snapshot (each chunk of steps), capped
 
     def grid(self, contrast: bool = False) -> np.ndarray:
-        from .imaging import contrast as enhance
-
         imgs = self.images[..., 0] if self.images.shape[-1] == 1 else self.images
         if contrast:
-            imgs = np.stack([enhance(i) for i in imgs])
+            imgs = np.stack([enhance_contrast(i) for i in imgs])
         n = len(imgs)
         cols = int(np.ceil(np.sqrt(n)))
         rows = int(np.ceil(n / cols))
@@ -263,7 +159,7 @@ class OIPResult:
     def save_png(self, path: str, contrast: bool = False) -> str:
         from PIL import Image
 
-        Image.fromarray(_to_uint8(self.grid(contrast))).save(path)
+        Image.fromarray(to_uint8(self.grid(contrast))).save(path)
         return path
 
     def save_gif(self, path: str, ms_per_frame: int = 300) -> str:
@@ -277,20 +173,16 @@ class OIPResult:
         for snap in self.evolution:
             res = OIPResult(snap, self.activations, self.maps, self.wavelengths, self.curves, self.evolution,
                             self.provenance)
-            frames.append(Image.fromarray(_to_uint8(res.grid())))
+            frames.append(Image.fromarray(to_uint8(res.grid())))
         frames[0].save(path, save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
         return path
-
-
-def _to_uint8(a: np.ndarray) -> np.ndarray:
-    lo, hi = float(a.min()), float(a.max())
-    return ((a - lo) / ((hi - lo) or 1.0) * 255).astype(np.uint8)
 
 
 def _provenance(spec: OIPSpec, steps_done: int) -> dict[str, Any]:
     from .standardization import label
 
-    settings = {**asdict(spec.settings), "input_standardization": label(spec.settings.input_standardization)}
+    settings = {**asdict(spec.settings), "input_standardization": label(spec.settings.input_standardization),
+                "objective": objective_label(spec.settings.objective)}
     return {"model": spec.model.name, "layer": spec.layer, "maps": spec.maps, "steps": steps_done,
             "settings": settings, "input_shape": spec.input_shape}
 
@@ -321,19 +213,20 @@ def search(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = N
     restarts = np.zeros(n, int)
     rng = np.random.default_rng(None if s.seed is None else s.seed + 10_000)
     curves: list[np.ndarray] = []
-    snap_every = max(1, s.steps // max(1, s.snapshots))
+    steps = config.capped_steps(s.steps)
+    snap_every = max(1, steps // max(1, s.snapshots))
     evolution = [x.copy()]
     timeline = Timeline()
     timeline.add("step 0", x)
     done = 0
-    while done < s.steps and active.any():
-        k = min(s.chunk if watched else max(s.chunk, 50), s.steps - done)
+    while done < steps and active.any():
+        k = min(s.chunk if watched else max(s.chunk, 50), steps - done)
         x, scores, active, final = ascent.run(x, maps, nodes, active, k)
         curves.append(scores)
         done += k
         better = final > best
         best_x[better], best[better] = x[better], final[better]
-        silent = (best <= 0) & (restarts < s.restarts) & (done < s.steps)
+        silent = (best <= 0) & (restarts < s.restarts) & (done < steps)
         if silent.any():  # the map does not react to this noise: try other length scales
             for b in np.flatnonzero(silent):
                 waves = spec.waves_per_image[b]
@@ -345,7 +238,7 @@ def search(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = N
             evolution.append(x.copy())
         timeline.add(f"step {done}", x)
         if watched:
-            reporter.progress(done, s.steps)
+            reporter.progress(done, steps)
             reporter.publish("metrics", {"activation": float(np.mean(final)), "best": float(np.mean(best)),
                                     "active": int(active.sum()), "step": done})
             partial = OIPResult(best_x, best, list(maps), spec.waves_per_image, np.concatenate(curves),
@@ -370,7 +263,7 @@ async def oip_work(ctx: Any, spec: OIPSpec) -> OIPResult:
     """Job body: one search; stop keeps the best images so far, saved as PNG."""
     await asyncio.sleep(0)
     ctx.publish("log", f"OIP on {spec.layer}, maps {spec.maps[:8]}{'...' if len(spec.maps) > 8 else ''}, "
-                       f"{spec.settings.steps} steps\n")
+                       f"{config.capped_steps(spec.settings.steps)} steps\n")
     result = search(spec, ctx)
     if result.quality is not None:  # judged against data: say which maps do not beat it
         weak = [m for m, q in zip(result.maps, result.quality) if not q >= 1]
@@ -470,3 +363,8 @@ async def oip_every_epoch_work(ctx: Any, training_job: Any, spec: OIPSpec) -> li
         if await ctx.checkpoint():
             return results
         await asyncio.sleep(0.2)
+
+
+__all__ = ["OBJECTIVES", "Ascent", "Layer", "Map", "Node", "OIPResult", "OIPSettings", "OIPSpec", "OIPTimeline",
+           "Objective", "ascent_for", "check_layer", "check_maps", "oip_every_epoch_work", "oip_work", "prepare",
+           "search", "snapshot_model"]

@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..imaging import to_uint8
+
 
 def cap_bytes(mb: float | None = None) -> int:
     """The cap in bytes (default from ``cnnlive.config.oip_snapshot_mb``)."""
@@ -113,10 +115,7 @@ def save_gif(frames: list[tuple[str, np.ndarray]], grid: Callable[[np.ndarray], 
         raise ValueError("the timeline has no frames to save")
     pictures = []
     for label, images in frames:
-        g = grid(images)
-        lo, hi = float(g.min()), float(g.max())
-        u8 = ((g - lo) / ((hi - lo) or 1.0) * 255).astype(np.uint8)
-        pictures.append(Image.fromarray(_caption(u8, label)))
+        pictures.append(Image.fromarray(_caption(to_uint8(grid(images)), label)))
     pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=ms_per_frame, loop=0)
     return path
 

@@ -129,7 +129,7 @@ def train(model: Any, data: Any = "digits", epochs: int = 5, batch_size: int = 6
 
 
 def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0, steps: int = 200, *,
-        objective: str = "map", node: tuple[int, int] | None = None,
+        objective: Any = "map", node: tuple[int, int] | None = None,
         wavelengths: Sequence[float] = (14, 7, 3), step_size: float = 0.01, smoothing: float = 0.5,
         tolerance: float = 2e-4, snapshots: int = 6, seed: int | None = 1, every: str | None = None,
         input_standardization: Any = "image", name: str | None = None, run_dir: str | None = None,
@@ -137,7 +137,9 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
     """Search the input patterns (OIPs) that maximally activate ``maps`` of
     ``layer`` (an int, a list or "all"), by gradient ascent from noise with the
     given ``wavelengths`` (pixels). ``objective`` is "map" (mean activation),
-    "node" (one ``node=(row, col)`` of each map) or "layer" (all maps).
+    "node" (one ``node=(row, col)`` of each map), "layer" (all maps) or an
+    objective object from ``cl.objectives`` (``Map()``, ``Node()``,
+    ``Layer()`` and weighted sums such as ``Map() + 0.5 * Layer()``).
     ``model`` may be a Keras model, a .keras path or a training Job; with
     ``every="epoch"`` and a running training job, the search re-runs after
     each epoch. ``input_standardization`` says what the model's inputs look

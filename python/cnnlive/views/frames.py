@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..imaging import clip_std, to_uint8 as scale_to_uint8
+
 
 def as_image_array(value: Any) -> tuple[np.ndarray, str]:
     """Accept an array or ``{"image": array, "caption": str}``; return a 2-D
@@ -28,12 +30,7 @@ def as_image_array(value: Any) -> tuple[np.ndarray, str]:
 def to_uint8(arr: np.ndarray, contrast: float | None = None) -> np.ndarray:
     """Min-max scale to 0..255; ``contrast`` clips at that many std devs."""
     arr = np.nan_to_num(arr.astype(np.float32))
-    if contrast:
-        mean, std = float(arr.mean()), float(arr.std()) or 1.0
-        arr = np.clip(arr, mean - contrast * std, mean + contrast * std)
-    lo, hi = float(arr.min()), float(arr.max())
-    scaled = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
-    return (scaled * 255).round().astype(np.uint8)
+    return scale_to_uint8(clip_std(arr, contrast) if contrast else arr)
 
 
 def to_png(value: Any, max_side: int = 320) -> tuple[bytes, int, int, str]:

@@ -7,6 +7,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..imaging import min_max
+
 SCALES = ("common", "per_map")
 
 
@@ -28,8 +30,7 @@ def map_grid(acts: np.ndarray, cols: int = 8, scale: str = "common") -> np.ndarr
     for i in range(n):
         a = acts[..., i].astype(np.float32)
         if scale == "per_map":
-            lo, hi = float(a.min()), float(a.max())
-            a = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
+            a = min_max(a)
         r, c = divmod(i, cols)
         grid[r * h:(r + 1) * h, c * w:(c + 1) * w] = a
     return grid
@@ -80,8 +81,7 @@ def pair_figure(image: np.ndarray, enhanced: np.ndarray, title: str = "", cmap: 
 def _show(ax: Any, img: np.ndarray, cmap: str) -> Any:
     img = img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img
     if img.ndim == 3:
-        lo, hi = float(img.min()), float(img.max())
-        img = (img - lo) / ((hi - lo) or 1.0)
+        img = min_max(img)
     ax.axis("off")
     return ax.imshow(img, cmap=cmap, interpolation="nearest")
 

@@ -1,4 +1,5 @@
-"""Numpy image helpers shared by data, OIP and dream (no TensorFlow)."""
+"""Numpy image helpers shared by engines and views (numpy only; this module
+imports nothing of cnnlive, so every layer may use it)."""
 
 from __future__ import annotations
 
@@ -24,10 +25,29 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 0] * GRAY_WEIGHTS[0] + rgb[..., 1] * GRAY_WEIGHTS[1] + rgb[..., 2] * GRAY_WEIGHTS[2]
 
 
-def contrast(image: np.ndarray, factor: float = 1.1, spread: float = 0.85) -> np.ndarray:
+def enhance_contrast(image: np.ndarray, factor: float = 1.1, spread: float = 0.85) -> np.ndarray:
     """The seeds' contrast enhancement: scale, then clip symmetric at ``spread``
     times the smaller of |min| and |max| of the standardized image."""
     x = np.asarray(image, dtype=np.float32)
     x = (x - x.mean()) / (x.std() or 1.0)
     limit = min(abs(float(x.min())), abs(float(x.max()))) * spread or 1.0
     return np.clip(factor * x, -limit, limit)
+
+
+def clip_std(image: np.ndarray, k: float) -> np.ndarray:
+    """Clip at ``k`` standard deviations around the mean (a display stretch)."""
+    x = np.asarray(image, dtype=np.float32)
+    mean, std = float(x.mean()), float(x.std()) or 1.0
+    return np.clip(x, mean - k * std, mean + k * std)
+
+
+def min_max(image: np.ndarray) -> np.ndarray:
+    """Scale to 0..1 by the image's min and max (a constant image becomes 0)."""
+    x = np.asarray(image, dtype=np.float32)
+    lo, hi = float(x.min()), float(x.max())
+    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Min-max scale to 0..255 (NaN as 0; a constant image is black)."""
+    return (min_max(np.nan_to_num(np.asarray(image, dtype=np.float32))) * 255).round().astype(np.uint8)
