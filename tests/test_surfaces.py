@@ -67,7 +67,7 @@ def test_widget_controls_start_and_stop_jobs(runs_dir):
     job = cl.jobs.list()[-1]
     assert job.kind == "train"
     time.sleep(0.5)
-    label, stop, cancel = c._rows[job.id]
+    label, _pause, stop, cancel, _form = c._rows[job.id]
     assert not stop.disabled
     stop.click()
     assert job.wait(60) is JobState.STOPPED

@@ -67,8 +67,9 @@ class SteeredSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
 
 def _steerable_lr(model: Any) -> None:
-    """Wrap the optimizer's schedule in a :class:`SteeredSchedule` (before the
-    train step is traced); a plain rate is a variable already."""
+    """Wrap the optimizer's schedule in a :class:`SteeredSchedule`; a plain
+    rate is a variable already. A train step traced before (an earlier fit of
+    the same model) still holds the old schedule, so it is traced anew."""
     opt = getattr(model, "optimizer", None)
     sched = getattr(opt, "_learning_rate", None)
     if not isinstance(sched, keras.optimizers.schedules.LearningRateSchedule) or isinstance(sched, SteeredSchedule):
@@ -79,6 +80,8 @@ def _steerable_lr(model: Any) -> None:
             opt.learning_rate = SteeredSchedule(sched)
     else:
         opt.learning_rate = SteeredSchedule(sched)
+    if getattr(model, "train_function", None) is not None:
+        model.make_train_function(force=True)
 
 
 def set_learning_rate(model: Any, value: float) -> None:
@@ -294,6 +297,7 @@ class LiveCallback(keras.callbacks.Callback):
         self.result.model = self.model
         self.result.ended = None
         if self._attach:
+            _steerable_lr(self.model)  # an own fit can be steered: wrap before the error wrapper captures the step
             self._begin_attached()
         self._steer = getattr(self.reporter, "steering", None)
         if self._steer is not None:
@@ -335,9 +339,11 @@ class LiveCallback(keras.callbacks.Callback):
     def _poll(self) -> bool:
         try:
             return self.reporter.poll()
-        except BaseException:
+        except BaseException as exc:
             self._restore()
             self.result.ended = self.reporter.end_request or "cancel"
+            if self._attach:  # e.g. an interrupt while paused: the own-fit job must not stay running
+                self._fail(exc)
             raise
 
     def on_train_batch_end(self, batch, logs=None) -> None:
@@ -390,9 +396,11 @@ class LiveCallback(keras.callbacks.Callback):
         from ..jobs.state import JobState
 
         self._restore()
+        from ..jobs.state import STATE_OF_ENDING
+
         end = self.reporter.end_request
-        self.result.ended = "stop" if end else "completed"
-        self._job.finish(JobState.STOPPED if end else JobState.COMPLETED, self.result.ended)
+        self.result.ended = end if end in ("cancel", "halt", "stop-forced") else ("stop" if end else "completed")
+        self._job.finish(STATE_OF_ENDING[self.result.ended], self.result.ended)
 
 
 class SaveError(OSError):

@@ -86,6 +86,8 @@ class AttachedContext:
 class AttachedJob(Job):
     """A Job (kind "fit" by default) whose work runs in the caller's thread."""
 
+    attached = True  # its thread is the user's: shutdown never joins it
+
     def __init__(self, job_id: int, name: str, kind: str = "fit", run_dir: str | None = None) -> None:
         super().__init__(job_id, name, kind, _not_run, run_dir=run_dir)
         self.stop_flag = threading.Event()
@@ -94,6 +96,7 @@ class AttachedJob(Job):
         self.on_stop: Callable[[], None] | None = None  # e.g. set the fitting model's stop_training
         self.ctx = AttachedContext(self)
         self._finished = threading.Event()
+        self._ending = False
         self._callbacks: list[Callable[[Job], None]] = []
         self._lock = threading.Lock()
 
@@ -117,17 +120,19 @@ class AttachedJob(Job):
     def finish(self, state: JobState, ended_by: str, note: str | None = None, error: str | None = None) -> None:
         """The work has ended (idempotent: the first call wins)."""
         with self._lock:
-            if self._finished.is_set():
+            if self._ending:
                 return
-            self._finished.set()
-            callbacks, self._callbacks = self._callbacks, []
-        self.ended_by, self.error = ended_by, error
-        self.finished = time.time()
-        with self._ctl:
+            self._ending = True
+        with self._ctl:  # no pause can slip in between the wake-up and the final state
+            self.ended_by, self.error = ended_by, error
+            self.finished = time.time()
             self._unpause()
         if error:
             self.channels.publish("log", error)
         self._set_state(state, note)
+        with self._lock:
+            callbacks, self._callbacks = self._callbacks, []
+            self._finished.set()  # last: wait() returns with the final state already set
         for fn in callbacks:
             try:
                 fn(self)

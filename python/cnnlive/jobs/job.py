@@ -435,7 +435,7 @@ class Job:
             except Exception as exc:  # noqa: BLE001 - e.g. wrong arguments: the job fails, the kernel lives
                 return exc
             self._stopper = loop.create_task(self._watch_stop())
-            self._set_state(JobState.STOPPING if self._stop.is_set() else
+            self._set_state(JobState.STOPPING if self._stop.is_set() or self.steering.stop_after else
                             JobState.PAUSED if self._paused_since is not None else JobState.RUNNING)
             return self._work
 

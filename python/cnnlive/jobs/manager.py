@@ -216,6 +216,12 @@ class JobManager:
         alive = []
         for job in self.list():
             thread = job.thread
+            if getattr(job, "attached", False):  # an own fit runs in the user's thread: never join it
+                if not job.done:
+                    alive.append(job)
+                continue
+            if thread is threading.current_thread():
+                continue
             if thread is not None and thread.is_alive() and job.done:  # finishing: join it
                 thread.join(max(0.0, t0 + budget - time.monotonic()))
             if thread is not None and thread.is_alive():  # stuck in sync code: a daemon, never joined

@@ -13,6 +13,21 @@ from ..jobs.steering import STOP_AFTER
 from .choices import DATA_NAMES, MODEL_PRESETS, build_model, parse_floats, parse_maps
 
 
+def _arg(parse: Any, name: str) -> Any:
+    """Wrap a parser for argparse so its message (which names what is valid) is shown."""
+    def typed(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    typed.__name__ = name
+    return typed
+
+
+_maps_arg = _arg(parse_maps, "maps")
+
+
 class UsageError(Exception):
     """Bad options: carries the usage text to show instead of a traceback."""
 
@@ -42,7 +57,7 @@ def build_parser() -> _Parser:
     o = sub.add_parser("oip", help="search input patterns (OIP) of a conv layer")
     o.add_argument("--model", default="model", help="notebook variable, .keras path or job id (job:N)")
     o.add_argument("--layer", default="Conv2D_3")
-    o.add_argument("--maps", type=parse_maps, default=0, help="N, N,M,... or all")
+    o.add_argument("--maps", type=_maps_arg, default=0, help="N, N,M,... or all")
     o.add_argument("--steps", type=int, default=200)
     o.add_argument("--wavelengths", default="14,7,3", help="noise length scales in pixels, comma separated")
     o.add_argument("--seed", type=int, default=1)
@@ -53,7 +68,7 @@ def build_parser() -> _Parser:
     d.add_argument("--model", default="model", help="notebook variable, .keras path or job id (job:N)")
     d.add_argument("--image", default=None, help="path of a photo; default: the bundled flower")
     d.add_argument("--layer", default="Conv2D_3")
-    d.add_argument("--maps", type=parse_maps, default=56)
+    d.add_argument("--maps", type=_maps_arg, default=56)
     d.add_argument("--iterations", type=int, default=4)
     d.add_argument("--levels", type=int, default=1)
     d.add_argument("--size", type=int, default=560)
@@ -84,7 +99,7 @@ def build_parser() -> _Parser:
     e.add_argument("--model", default="model", help="notebook variable, .keras path or job id (job:N)")
     e.add_argument("--data", default="digits")
     e.add_argument("--layer", default="Conv2D_3")
-    e.add_argument("--maps", type=parse_maps, default=0, help="N, N,M,... or all")
+    e.add_argument("--maps", type=_maps_arg, default=0, help="N, N,M,... or all")
     e.add_argument("-k", type=int, default=9, help="images per map")
     e.add_argument("--oip", default=None, help="an OIP job (job:N) whose patterns go beside them")
     sub.add_parser("help", help="this help")

@@ -157,10 +157,9 @@ class Controls(w.VBox):
                 pause = w.Button(description="Pause", icon="pause", layout=w.Layout(width="90px"))
                 stop = w.Button(description="Stop", icon="stop", layout=w.Layout(width="80px"))
                 cancel = w.Button(description="Cancel", icon="times", layout=w.Layout(width="90px"))
-                pause.on_click(lambda _, j=job: (j.resume() if j.state.value == "paused" else j.pause(),
-                                                 self.refresh()))
-                stop.on_click(lambda _, j=job: (j.stop(), self.refresh()))
-                cancel.on_click(lambda _, j=job: (j.cancel(), self.refresh()))
+                pause.on_click(lambda _, j=job: self._act(j.resume if j.state.value == "paused" else j.pause))
+                stop.on_click(lambda _, j=job: self._act(j.stop))
+                cancel.on_click(lambda _, j=job: self._act(j.cancel))
                 self._rows[job.id] = (label, pause, stop, cancel, self._adjust_form(job))
             label, pause, stop, cancel, form = self._rows[job.id]
             frac = job.progress_fraction
@@ -175,9 +174,19 @@ class Controls(w.VBox):
         ids = [j.id for j in jobs]
         for gone in [i for i in self._rows if i not in ids]:
             for part in self._rows.pop(gone):
+                for child in getattr(part, "children", ()):  # the adjust form's fields and button
+                    child.close()
                 part.close()
         if [r.children[0] for r in self.table.children] != [self._rows[i][0] for i in ids]:
             self.table.children = [w.HBox(list(self._rows[i])) for i in ids]
+
+    def _act(self, action: Callable[[], Any]) -> None:
+        """A row button: errors (e.g. the job ended meanwhile) are shown, never raised."""
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - shown in the panel, never raised into the kernel
+            self.message.value = f"<span style='color:var(--jp-error-color1)'>{type(exc).__name__}: {exc}</span>"
+        self.refresh()
 
     def _adjust_form(self, job: Job) -> w.HBox:
         """Learning rate and epochs of a training job (kinds train and fit)."""
