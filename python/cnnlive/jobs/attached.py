@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from .context import JobContext
 from .job import Job
 from .state import JobState
 
@@ -27,45 +28,20 @@ async def _not_run(ctx: Any) -> None:  # the work of an attached job runs in its
     return None
 
 
-class AttachedContext:
-    """The :class:`~cnnlive.jobs.reporter.Reporter` of an attached job."""
+class AttachedContext(JobContext):
+    """The :class:`~cnnlive.jobs.reporter.Reporter` of an attached job: a
+    JobContext whose stop flag, ending and kept result live on the AttachedJob."""
 
     def __init__(self, job: "AttachedJob") -> None:
-        self._job = job
-        self.channels = job.channels
-
-    @property
-    def job_id(self) -> int:
-        return self._job.id
-
-    @property
-    def run_dir(self) -> str | None:
-        return self._job.run_dir
+        super().__init__(job)
+        self.stopping = job.stop_flag
 
     @property
     def end_request(self) -> str | None:
         return self._job.end_request
 
-    @property
-    def stopping(self) -> threading.Event:
-        return self._job.stop_flag
-
-    def publish(self, channel: str, value: Any) -> None:
-        self.channels.publish(channel, value)
-
-    def progress(self, done: float, total: float | None = None) -> None:
-        self._job.progress = (float(done), None if total is None else float(total))
-        self.channels.publish("status", {"progress": self._job.progress_fraction})
-
     def keep(self, result: Any) -> None:
         self._job.kept = result
-
-    @property
-    def steering(self) -> Any:
-        return self._job.steering
-
-    def request_stop(self) -> None:
-        self._job.stop()
 
     def poll(self) -> bool:
         """Raise FitCancelled after cancel/halt (ending the job first); wait
