@@ -342,6 +342,7 @@ async def oip_every_epoch_work(ctx: Any, training_job: Any, spec: OIPSpec) -> li
     seen = -1
     snapshot = None
     while True:
+        finished = training_job.done  # read before the epochs: a last epoch must not slip past
         result = training_job.result
         epochs = getattr(result, "epochs_done", 0)
         if epochs != seen and getattr(result, "model", None) is not None:
@@ -358,7 +359,7 @@ async def oip_every_epoch_work(ctx: Any, training_job: Any, spec: OIPSpec) -> li
             ctx.keep(results)
             ctx.publish("images", {"image": r.grid(), "caption": f"{spec.layer} after epoch {epochs}"})
             ctx.publish("metrics", {"activation": float(np.mean(r.activations)), "step": epochs})
-        if training_job.done and epochs == seen:
+        if finished and epochs == seen:
             return results
         if await ctx.checkpoint():
             return results
