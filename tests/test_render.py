@@ -124,3 +124,58 @@ def test_frame_push_is_chosen_once_per_figure():
     assert kind == ("ipympl-binary" if compat._ipympl_checked() else "ipympl-refresh")
     view = Probe(_finished_job())
     assert view.push.kind == "agg"
+
+
+class _Watch:
+    """A watch over plain channels (what a view reads of a job)."""
+
+    def __init__(self):
+        from cnnlive.events import Channels
+
+        self.id, self.name, self.kind, self.channels = 1, "probe", "train", Channels()
+        self.state, self.done, self.progress_fraction, self.elapsed, self.result = JobState.RUNNING, False, 0.5, 1.0, None
+
+
+def test_axes_redrawn_in_part_give_the_pixels_of_a_full_frame():
+    import numpy as np
+    import matplotlib
+
+    matplotlib.use("agg")
+    from cnnlive.views.live import TrainingDashboard
+
+    watch = _Watch()
+    view = TrainingDashboard(watch)
+    view.resources.every = float("inf")  # one resource sample: both frames show the same numbers
+    full_draws = []
+    draw_full = view.push.draw_full
+    view.push.draw_full = lambda canvas: (full_draws.append(1), draw_full(canvas))
+    step = 0
+    for frame in range(12):
+        for _ in range(5):  # loss and speed leave their axes now and then: limits grow
+            step += 1
+            watch.channels.publish("metrics", {"loss": 0.5 + frame ** 2, "accuracy": step / 100, "lr": 1e-3,
+                                               "samples_per_s": 100.0 * 1.6 ** frame, "epoch": 0.0,
+                                               "epochs": 3, "step": step, "scope": "batch"})
+        view.render()
+    assert len(full_draws) <= 2, "limit changes redraw only the axes that moved"
+    assert view.limits["x"] == 3.0  # the planned epochs, not a growing guess
+    partial, before = np.asarray(view.canvas.get_renderer().buffer_rgba()).copy(), len(full_draws)
+    view._background = None  # the same state, drawn in full
+    view.render()
+    full = np.asarray(view.canvas.get_renderer().buffer_rgba())
+    assert len(full_draws) == before + 1
+    assert np.array_equal(partial, full)
+
+
+def test_smoothing_is_the_moving_average_recurrence():
+    import numpy as np
+
+    from cnnlive.views.live import _smooth
+
+    values = list(np.random.default_rng(0).normal(size=700) + np.linspace(3, 0, 700))
+    alpha, expected, y = 2 / 21, [], values[0]
+    for v in values:
+        y = alpha * v + (1 - alpha) * y
+        expected.append(y)
+    assert np.allclose(_smooth(values), expected, atol=1e-5)
+    assert list(_smooth([2.0])) == [2.0]

@@ -93,9 +93,7 @@ class OIPView(View):
                     line.set_data(x, curves[:, k])
                 self.ax_curve.relim()
                 self.ax_curve.autoscale_view()
-        frac = self.watch.progress_fraction
-        self.status.set_text(f"job {self.watch.id} {self.watch.name}: {self.watch.state.value}"
-                             f"{'' if frac is None else f' · {100 * frac:.0f}%'} · {self.resources_text()}")
+        self.set_status()
         return True
 
 
@@ -137,7 +135,5 @@ class DreamView(View):
             _set_image(self.ims["stages"], strip(thumbs, rows=1, gap=2))
             self.ax_stages.set_title(f"stages ({len(stages)}{', last 12' if len(stages) > 12 else ''})",
                                      fontsize=9)
-        frac = self.watch.progress_fraction
-        self.status.set_text(f"job {self.watch.id} {self.watch.name}: {self.watch.state.value}"
-                             f"{'' if frac is None else f' · {100 * frac:.0f}%'} · {self.resources_text()}")
+        self.set_status()
         return True

@@ -29,15 +29,16 @@ log = logging.getLogger("cnnlive")
 
 
 def _smooth(values: list[float], k: int = 20) -> np.ndarray:
-    """Exponential moving average (vectorized)."""
+    """Exponential moving average (span ``k``; the value before the first is
+    taken as the first): a convolution with the EMA's weights, cut where they
+    fall below 1e-6, so a NaN only spoils the points it still weighs in."""
     v = np.asarray(values, float)
     if len(v) < 2:
         return v
-    from scipy.signal import lfilter
-
-    alpha = 2.0 / (k + 1)
-    out, _ = lfilter([alpha], [1, alpha - 1], v, zi=[v[0] * (1 - alpha)])
-    return out
+    decay = 1.0 - 2.0 / (k + 1)
+    taps = min(len(v), int(np.ceil(np.log(1e-6) / np.log(decay))))
+    out = np.convolve(v, (1.0 - decay) * decay ** np.arange(taps))[: len(v)]
+    return out + v[0] * decay ** np.arange(1, len(v) + 1)
 
 
 def _thin(x: np.ndarray, y: Any, most: int = 800) -> tuple[np.ndarray, np.ndarray]:
@@ -79,6 +80,9 @@ class View:
         self.timer: Any = None
         self._background: Any = None
         self._pixels: dict[int, tuple[str, Any]] = {}
+        self._extents: dict[Any, Any] = {}
+        self._status_state: Any = None
+        self._status_at = 0.0
         self._own_draw = False
         self._reported = False
         fig.canvas.mpl_connect("close_event", lambda _e: setattr(self, "closed", True))
@@ -97,34 +101,90 @@ class View:
         """The watch (older name; a view never holds the Job itself)."""
         return self.watch
 
-    def update(self) -> bool:  # pragma: no cover - overridden
-        """Update artists from the job; True when the axes need a full redraw."""
+    def update(self) -> bool | list[Any]:  # pragma: no cover - overridden
+        """Update artists from the job. True when the whole figure needs a
+        full redraw, a list of axes when only those changed (limits, titles),
+        False or an empty list when only the animated artists changed."""
         raise NotImplementedError
 
     def resources_text(self) -> str:
         self.resources.sample()
         return self.resources.text()
 
+    def set_status(self, detail: str = "") -> None:
+        """Write the status line (``self.status``): job, state, progress,
+        ``detail`` and resources; at most once a second unless the state
+        changed, since drawing new text costs more than the lines."""
+        state = self.watch.state.value
+        now = time.monotonic()
+        if state == self._status_state and now - self._status_at < 1.0:
+            return
+        self._status_state, self._status_at = state, now
+        frac = self.watch.progress_fraction
+        self.status.set_text(f"job {self.watch.id} {self.watch.name}: {state}"
+                             f"{'' if frac is None else f' · {100 * frac:.0f}%'}{detail} · {self.resources_text()}")
+
     def render(self) -> None:
-        """Update artists and draw, under the figure's lock. When the axes did
-        not change (``update`` returns False) only the animated artists are
-        redrawn over a cached background (blitting)."""
+        """Update artists and draw, under the figure's lock. Only the axes
+        whose limits or titles changed are redrawn into the cached background;
+        the animated artists go over it (blitting)."""
         with self.lock:
-            full = self.update() or self._background is None
+            changed = self.update()
             canvas = self.canvas
+            full = (changed is True or self._background is None
+                    or any(ax not in self._extents for ax in changed or ()))
             if full:
                 self._own_draw = True
                 try:
                     self.push.draw_full(canvas)
                 finally:
                     self._own_draw = False
+                renderer = canvas.get_renderer()
+                self._extents = {ax: ax.get_tightbbox(renderer) for ax in self.fig.axes if ax.get_visible()}
                 self._background = canvas.copy_from_bbox(self.fig.bbox)
             else:
                 canvas.restore_region(self._background)
+                if changed:
+                    self._redraw_axes(canvas, list(changed))
             for artist in self.animated:
                 self._draw_animated(canvas, artist, full)
             self.push.present(canvas, self.fig, full)
         self.frames += 1
+
+    def _redraw_axes(self, canvas: Any, axes: list[Any]) -> None:
+        """Redraw some axes into the background: clear the pixels they cover
+        (old and new labels) and draw them again. Axes whose labels reach into
+        that area are redrawn too. A full frame costs ten times more."""
+        from matplotlib.patches import Rectangle
+        from matplotlib.transforms import Bbox, IdentityTransform
+
+        renderer = canvas.get_renderer()
+        others = [a for a in self.fig.axes if a.get_visible() and a in self._extents]
+        old = dict(self._extents)
+        todo: list[Any] = []
+        boxes: list[Any] = []
+        queue = [a for a in axes if a in old]
+        while queue:
+            ax = queue.pop()
+            if ax in todo:
+                continue
+            todo.append(ax)
+            self._extents[ax] = ax.get_tightbbox(renderer)
+            box = Bbox.union([old[ax], self._extents[ax]]).padded(2)
+            boxes.append(box)
+            queue += [a for a in others if a not in todo and Bbox.intersection(box, old[a]) is not None]
+        for box in boxes:
+            clip = Bbox.intersection(box, self.fig.bbox)
+            if clip is None:
+                continue
+            patch = Rectangle((clip.x0, clip.y0), clip.width, clip.height, transform=IdentityTransform(),
+                              facecolor=self.fig.get_facecolor(), edgecolor="none", linewidth=0)
+            patch.set_figure(self.fig)
+            patch.draw(renderer)
+        for ax in self.fig.axes:  # in the order of a full draw: a later axes covers an earlier one
+            if ax in todo:
+                ax.draw(renderer)
+        self._background = canvas.copy_from_bbox(self.fig.bbox)
 
     def _draw_animated(self, canvas: Any, artist: Any, full: bool) -> None:
         """Draw one animated artist over the background. A figure-level text
@@ -196,7 +256,7 @@ class View:
             self.timer.stop()
 
 
-NOT_METRICS = ("step", "scope", "epoch", "lr", "batch_time", "samples_per_s", "batches_per_s")
+NOT_METRICS = ("step", "scope", "epoch", "epochs", "lr", "batch_time", "samples_per_s", "batches_per_s")
 
 
 def metric_names(batch: dict[str, list[float]], epoch: dict[str, list[float]]) -> list[str]:
@@ -230,7 +290,8 @@ class TrainingDashboard(View):
         self.slot_names: list[str | None] = [None] * len(self.slots)
         self.slot_lines: list[dict[str, Any]] = []
         for i, ax in enumerate(self.slots):
-            ax.set_xlabel("epoch", fontsize=8)
+            if i >= 3:  # one x label per column: labels that reach into a neighbour cost redraws
+                ax.set_xlabel("epoch", fontsize=8)
             ax.tick_params(labelsize=7)
             ax.set_xlim(0, 1)
             if i < self.MAX_METRICS:
@@ -245,6 +306,9 @@ class TrainingDashboard(View):
             ax.set_visible(False)
         self.slots[0].legend(fontsize=7, loc="best")
         self.slots[self.MAX_METRICS].ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
+        from matplotlib.ticker import EngFormatter
+
+        self.slots[self.MAX_METRICS + 1].yaxis.set_major_formatter(EngFormatter(sep=""))  # 16k, not 16000
         self.lines: dict[str, Any] = {}
         self.axes: dict[str, Any] = {}
         self.panels: list[str] = []
@@ -252,7 +316,7 @@ class TrainingDashboard(View):
         self.status = fig.text(0.01, 0.005, "", fontsize=8)
         self.animate(self.status)
         self._name_slots(["loss"], [])
-        fig.tight_layout(rect=(0, 0.2, 1, 1))
+        fig.tight_layout(rect=(0, 0.2, 1, 1), w_pad=3.0, h_pad=2.0)
         # resources over time: kernel CPU, RAM, GPU memory in a strip above the status line
         self.graphs = ResourceGraphs(fig, (0.0, 0.065, 1.0, 0.085), self.resources)
         self.animate(*self.graphs.lines)
@@ -311,7 +375,7 @@ class TrainingDashboard(View):
     def _speed_key(self, batch: dict[str, list[float]]) -> str | None:
         return next((k for k in ("samples_per_s", "batches_per_s") if batch.get(k)), None)
 
-    def update(self) -> bool:
+    def update(self) -> bool | list[Any]:
         batch, epoch = self.watch.channels.history("batch"), self.watch.channels.history("epoch")
         metrics = metric_names(batch, epoch)[: self.MAX_METRICS] or ["loss"]
         speed_key = self._speed_key(batch)
@@ -341,24 +405,32 @@ class TrainingDashboard(View):
             speed = _smooth(batch.get(speed_key, []))
             self.lines["speed"].set_data(*_thin(x, speed))
             self.axes["speed"].set_title(speed_key.replace("_per_s", " / s"), fontsize=9)
-            wanted["speed"] = float(speed.max()) if len(speed) else 0.0
+            recent = batch.get(speed_key, [])[-25:]  # the warm speed, before the average has caught up
+            wanted["speed"] = max(float(speed.max()) if len(speed) else 0.0, float(np.median(recent)) if recent else 0.0)
+        total = (self.watch.channels.latest("metrics") or {}).get("epochs")
+        planned = isinstance(total, (int, float)) and total >= 1
+        if planned:  # the planned end (steering may move it): x does not grow on the way
+            wanted["x"] = max(float(total), wanted["x"])
+        moved: set[str] = set()
         for key, value in wanted.items():
-            if key in metrics and 0.0 <= value <= 1.0 and self.limits.get(key, 0.0) <= 1.02:
+            if key == "x" and planned:
+                grown = value
+            elif key in metrics and 0.0 <= value <= 1.0 and self.limits.get(key, 0.0) <= 1.02:
                 grown = 1.02  # accuracy-like metrics: a fixed 0..1 axis until they leave it
             else:
                 grown = _grow(self.limits.get(key, 1e-12), value, 2.0 if key == "x" else 1.5)
             if grown != self.limits.get(key):
-                self.limits[key], changed = grown, True
-        if changed:
-            for key, ax in self.axes.items():
+                self.limits[key] = grown
+                moved.add(key)
+        dirty = []
+        for key, ax in self.axes.items():
+            if "x" in moved or key in moved:
                 ax.set_xlim(0, self.limits["x"])
                 ax.set_ylim(0, self.limits.get(key, 1.0))
-        changed = self.graphs.update() or changed
-        frac = self.watch.progress_fraction
-        self.status.set_text(f"job {self.watch.id} {self.watch.name}: {self.watch.state.value}"
-                             f"{'' if frac is None else f' · {100 * frac:.0f}%'} · epochs done {len(ex)} · "
-                             f"{self.resources_text()}")
-        return changed
+                dirty.append(ax)
+        dirty += self.graphs.update()
+        self.set_status(f" · epochs done {len(ex)}")
+        return changed or dirty
 
 
 class ImageView(View):
@@ -390,9 +462,7 @@ class ImageView(View):
                 im.set_extent((-0.5, data.shape[1] - 0.5, data.shape[0] - 0.5, -0.5))
                 im.set_clim(0, 255)
             self.ax_plain.set_title(f"{caption} (plain)", fontsize=9)
-        frac = self.watch.progress_fraction
-        self.status.set_text(f"job {self.watch.id} {self.watch.name}: {self.watch.state.value}"
-                             f"{'' if frac is None else f' · {100 * frac:.0f}%'} · {self.resources_text()}")
+        self.set_status()
         return True
 
 

@@ -139,16 +139,16 @@ class ResourceGraphs:
             ax.set_xlim(0, min(30.0, self.window))
             ax.set_ylim(0, top)
 
-    def update(self) -> bool:
-        """Refresh the lines; True when an axis changed (needs a full redraw)."""
+    def update(self) -> list[Any]:
+        """Refresh the lines; the axes whose limits or title changed (to redraw)."""
         h = self.history
         h.sample()
         t = list(h.t)
-        changed = False
+        changed: list[Any] = []
         if t and not h.latest["gpus"] and not self._no_gpu:
             self._no_gpu = True
             self.axes[2].set_title("GPU memory MB (no GPU seen)", fontsize=7, pad=2)
-            changed = True
+            changed.append(self.axes[2])
         t_max = t[-1] if t else 0.0
         for i, (line, series) in enumerate(zip(self.lines, (h.cpu, h.ram, h.gpu))):
             line.set_data(t, list(series))
@@ -158,12 +158,12 @@ class ResourceGraphs:
             if top > self.limits[i] or (i == 2 and h.gpu_total and self.limits[i] != h.gpu_total):
                 self.limits[i] = top if (i == 2 and h.gpu_total) else max(top * 1.3, 1.0)
                 self.axes[i].set_ylim(0, self.limits[i])
-                changed = True
+                changed.append(self.axes[i])
             lo, hi = self.axes[i].get_xlim()
             if t_max > hi:  # double the span up to the window, then slide by a quarter
                 if lo == 0 and 2 * hi <= self.window:
                     self.axes[i].set_xlim(0, 2 * hi)
                 else:
                     self.axes[i].set_xlim(t_max - 0.75 * self.window, t_max + 0.25 * self.window)
-                changed = True
-        return changed
+                changed.append(self.axes[i])
+        return list(dict.fromkeys(changed))
