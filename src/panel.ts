@@ -17,6 +17,7 @@ import { RequestParams } from './guards';
 import { PanelSettings } from './settings';
 import { formatElapsed, formatMegabytes, formatMetrics, formatValue, sparklinePath } from './format';
 import { RunsActions, RunsView } from './runs';
+import { SnapshotSlider } from './slider';
 
 /** What a card's buttons do (the plugin runs its commands). */
 export interface CardActions {
@@ -191,12 +192,9 @@ class CardView {
     this._slider.setAttribute('aria-label', t.__('Snapshot'));
     this._slider.title = t.__('Scrub through the kept snapshots; at the right end it follows the newest');
     this._slider.oninput = () => {
-      const index = Number(this._slider.value);
-      const newest = Number(this._slider.max);
-      this._following = index >= newest;
-      this._wanted = this._following ? null : index;
-      if (this._wanted !== null) {
-        actions.frame(this._id, this._wanted);
+      const wanted = this._scrub.move(Number(this._slider.value));
+      if (wanted !== null) {
+        actions.frame(this._id, wanted);
       }
       this._showImage();
     };
@@ -211,7 +209,7 @@ class CardView {
       return;
     }
     const frame = this._frame;
-    if (!this._following && frame && frame.index === this._wanted) {
+    if (frame && this._scrub.shows(frame)) {
       if (frame.version !== this._shownFrame || this._showingLive) {
         this._shownFrame = frame.version;
         this._showingLive = false;
@@ -220,7 +218,7 @@ class CardView {
       }
       const objective = frame.objective === null ? '' : ` · ${t.__('objective %1', formatValue(frame.objective, 'plain'))}`;
       this._frameLabel.textContent = t.__('%1 (%2 of %3)', frame.label, frame.index + 1, frame.count) + objective;
-    } else if (this._following) {
+    } else if (this._scrub.following) {
       if (job.image && (job.imageVersion !== this._shownImage || !this._showingLive)) {
         this._shownImage = job.imageVersion;
         this._showingLive = true;
@@ -230,7 +228,7 @@ class CardView {
       const snaps = job.snapshots;
       this._frameLabel.textContent = snaps ? t.__('%1 (newest of %2)', snaps.newest, snaps.count) : '';
     } else {
-      this._frameLabel.textContent = t.__('loading snapshot %1…', (this._wanted ?? 0) + 1);
+      this._frameLabel.textContent = t.__('loading snapshot %1…', (this._scrub.wanted ?? 0) + 1);
     }
     if (this._frameError) {
       this._frameLabel.textContent = this._frameError;
@@ -285,18 +283,12 @@ class CardView {
     const snaps = job.snapshots;
     this._timeline.style.display = snaps && snaps.count > 1 ? '' : 'none';
     if (snaps) {
-      const newest = Math.max(0, snaps.count - 1);
-      this._slider.max = String(newest);
-      if (this._following || (this._wanted !== null && this._wanted >= newest)) {
-        this._following = true;
-        this._wanted = null;
-        this._slider.value = String(newest);
-      } else if (this._wanted !== null) {
-        this._slider.value = String(this._wanted);
-      }
+      const value = this._scrub.setCount(snaps.count);
+      this._slider.max = String(this._scrub.max);
+      this._slider.value = String(value);
     }
     this._showImage();
-    this._figure.style.display = job.image || (frame && !this._following) ? '' : 'none';
+    this._figure.style.display = job.image || this._scrub.shows(frame) ? '' : 'none';
     const lines = settings.logLines > 0 ? job.log_tail.slice(-settings.logLines) : [];
     this._log.textContent = lines.join('\n');
     this._log.style.display = lines.length ? '' : 'none';
@@ -359,9 +351,7 @@ class CardView {
   private _job: JobView | null = null;
   private _frame: FrameView | undefined;
   private _frameError = '';
-  /** The slider sits at the newest snapshot and follows it. */
-  private _following = true;
-  private _wanted: number | null = null;
+  private _scrub = new SnapshotSlider();
   private _shownImage = 0;
   private _shownFrame = 0;
   private _showingLive = false;
