@@ -281,6 +281,9 @@ class CardView {
     this._path.setAttribute('d', sparklinePath(job.sparkline));
     this._spark.style.display = job.sparkline.length > 1 ? '' : 'none';
     const snaps = job.snapshots;
+    if (snaps) {
+      this.node.dataset.snapshots = String(snaps.count);
+    }
     this._timeline.style.display = snaps && snaps.count > 1 ? '' : 'none';
     if (snaps) {
       const value = this._scrub.setCount(snaps.count);

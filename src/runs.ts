@@ -57,7 +57,9 @@ export class RunsView {
         this._actions.compare(folders.slice(0, MAX_COMPARED));
       }
     };
-    head.append(el('h3', 'jp-cnnlive-runs-title', t.__('Saved runs')), this._refresh, this._compare);
+    const buttons = el('div', 'jp-cnnlive-runs-buttons');
+    buttons.append(this._refresh, this._compare);
+    head.append(el('h3', 'jp-cnnlive-runs-title', t.__('Saved runs')), buttons);
     this._error.setAttribute('role', 'alert');
     this._close.textContent = '×';
     this._close.title = t.__('Close the comparison');
@@ -70,10 +72,11 @@ export class RunsView {
     const t = this._trans;
     const m = this._model;
     this.node.style.display = m.status === 'connected' && !m.mismatch ? '' : 'none';
+    const folder = m.runsFolder.split(/[\\/]/).filter(Boolean).pop() ?? m.runsFolder;
     this._folder.textContent = m.runsLoaded
       ? m.runs.length
-        ? t._n('%1 run in %2', '%1 runs in %2', m.runs.length, m.runsFolder)
-        : t.__('No saved runs in %1 yet.', m.runsFolder)
+        ? t._n('%1 run in %2', '%1 runs in %2', m.runs.length, folder)
+        : t.__('No saved runs in %1 yet.', folder)
       : t.__('Loading the runs folder…');
     this._folder.title = m.runsFolder;
     const error = m.compareError || m.runsError;
@@ -92,37 +95,40 @@ export class RunsView {
     }
   }
 
+  /** One entry per run: tick box, folder name, kind and epochs; below, the
+   *  date and the best validation value (fits a narrow side panel). */
   private _renderTable(): void {
     const t = this._trans;
     const m = this._model;
     const rows = m.runs.map(run => {
-      const tr = el('tr', 'jp-cnnlive-run');
-      tr.dataset.folder = run.folder;
+      const row = el('div', 'jp-cnnlive-run');
+      row.dataset.folder = run.folder;
       const box = el('input', 'jp-cnnlive-run-select');
       box.type = 'checkbox';
       box.checked = m.selected.has(run.folder);
       box.disabled = !run.epochs; // only runs with an epoch history can be compared
       box.setAttribute('aria-label', t.__('Compare %1', run.folder));
+      box.title = box.disabled ? t.__('No epoch history to compare') : t.__('Tick to compare');
       box.onchange = () => m.select(run.folder, box.checked);
-      const pick = el('td', 'jp-cnnlive-run-pick');
-      pick.append(box);
-      const name = el('td', 'jp-cnnlive-run-name', run.folder);
+      const name = el('span', 'jp-cnnlive-run-name', run.folder);
       name.title = `${m.runsFolder}/${run.folder}`;
-      tr.append(
-        pick,
-        name,
-        el('td', 'jp-cnnlive-run-kind', run.kind),
-        el('td', 'jp-cnnlive-run-date', run.date),
-        el('td', 'jp-cnnlive-run-epochs', run.epochs === null ? '' : String(run.epochs)),
-        el('td', 'jp-cnnlive-run-best', formatBest(run.best, t))
-      );
-      return tr;
+      const line = el('label', 'jp-cnnlive-run-line');
+      line.append(box, name, el('span', 'jp-cnnlive-run-kind', run.kind));
+      if (run.epochs !== null) {
+        const epochs = el('span', 'jp-cnnlive-run-epochs-text');
+        epochs.append(el('span', 'jp-cnnlive-run-epochs', String(run.epochs)), ` ${t.__('epochs')}`);
+        line.append(epochs);
+      }
+      const detail = el('div', 'jp-cnnlive-run-detail');
+      detail.append(el('span', 'jp-cnnlive-run-date', run.date));
+      const best = formatBest(run.best, t);
+      if (best) {
+        detail.append(' · ', el('span', 'jp-cnnlive-run-best', best));
+      }
+      row.append(line, detail);
+      return row;
     });
-    const head = el('tr', 'jp-cnnlive-runs-header');
-    for (const c of ['', t.__('run'), t.__('kind'), t.__('date'), t.__('epochs'), t.__('best validation')]) {
-      head.append(el('th', '', c));
-    }
-    this._table.replaceChildren(...(rows.length ? [head, ...rows] : []));
+    this._table.replaceChildren(...rows);
   }
 
   private _renderComparison(): void {
@@ -183,7 +189,7 @@ export class RunsView {
   private _close = el('button', 'jp-Button jp-mod-minimal jp-cnnlive-compare-close');
   private _folder = el('div', 'jp-cnnlive-runs-folder');
   private _error = el('div', 'jp-cnnlive-runs-error');
-  private _table = el('table', 'jp-cnnlive-runs-table');
+  private _table = el('div', 'jp-cnnlive-runs-table');
   private _figure = el('div', 'jp-cnnlive-compare');
   private _shownRuns = '';
   private _shownComparison: unknown = null;

@@ -45,7 +45,7 @@ RUNS_CELLS = [
 
 
 def _row(page, prefix):
-    return page.locator(f"{PANEL} tr.jp-cnnlive-run[data-folder^='{prefix}-']")
+    return page.locator(f"{PANEL} .jp-cnnlive-run[data-folder^='{prefix}-']")
 
 
 def test_saved_runs_list_and_compare_overlay(lab, page):
@@ -65,6 +65,7 @@ def test_saved_runs_list_and_compare_overlay(lab, page):
     assert re.match(r"val accuracy \d+(\.\d)? % \(epoch \d\)", b_row.locator(".jp-cnnlive-run-best").inner_text())
     compare = page.locator(f"{PANEL} button.jp-cnnlive-runs-compare")
     assert compare.is_disabled()
+    assert re.search(r"\d+ runs? in cnnlive-runs", page.locator(f"{PANEL} .jp-cnnlive-runs-folder").inner_text())
     a_folder = _row(page, "cmp-a").get_attribute("data-folder")
     b_folder = b_row.get_attribute("data-folder")
     _row(page, "cmp-a").locator("input.jp-cnnlive-run-select").check()
@@ -132,13 +133,15 @@ def test_oip_card_step_slider_scrubs_the_kept_snapshots(lab, page):
     assert "objective" in label.inner_text()
     first_src = image.get_attribute("src")
     assert first_src != newest_src
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
-    label.filter(has_text=f"(3 of {kept})").wait_for(timeout=30_000)
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+    label.filter(has_text=f"step 60 (7 of {kept})").wait_for(timeout=30_000)
     assert image.get_attribute("src") not in (first_src, newest_src)
-    assert slider.input_value() == "2"
+    assert slider.input_value() == "6"
+    slider.blur()
     card.scroll_into_view_if_needed()
     _panel_shot(page, "panel-oip-slider")
+    slider.focus()
     page.keyboard.press("End")  # the right end: the newest again
     label.filter(has_text="newest of").wait_for(timeout=30_000)
 
