@@ -69,6 +69,7 @@
 .jp-cnnlive-buttons button:disabled { opacity: 0.4; cursor: not-allowed; filter: grayscale(1); }
 .jp-cnnlive-adjust { display: flex; flex-wrap: wrap; align-items: center; gap: 4px; margin-top: 4px; font-size: var(--jp-ui-font-size0); }
 .jp-cnnlive-adjust input { width: auto; flex: 1 1 5em; min-width: 4em; }
+.jp-cnnlive-adjust-label { flex-basis: 100%; }
 .jp-cnnlive-adjust-msg { color: var(--jp-error-color1); }
 .jp-cnnlive-state-paused { color: var(--jp-warn-color1); }
 
