@@ -39,6 +39,7 @@ async function typesModule(schema) {
     bannerComment: '',
     additionalProperties: false,
     unreachableDefinitions: true,
+    maxItems: -1, // bounded arrays stay arrays (no tuple unions)
     cwd: ROOT
   });
   const constants = [

@@ -5,12 +5,13 @@ import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { Action, RequestParams } from './guards';
-import { JobView, PanelModel, isActive, isFinished, isPausable, isPaused, isStoppable } from './model';
+import { JobView, PanelModel, isActive, isAdjustable, isFinished, isPausable, isPaused, isStoppable } from './model';
 import { PanelSettings } from './settings';
 
 export namespace CommandIDs {
   export const open = 'cnnlive:open-panel';
   export const stopJob = 'cnnlive:stop-job';
+  export const stopAfterEpoch = 'cnnlive:stop-after-epoch';
   export const cancelJob = 'cnnlive:cancel-job';
   export const removeJob = 'cnnlive:remove-job';
   export const pauseJob = 'cnnlive:pause-job';
@@ -127,6 +128,15 @@ export function addCommands(ctx: CommandContext): void {
     isStoppable,
     trans.__('Stop which job?'),
     job => ctx.request('stop', job.id)
+  );
+  jobCommand(
+    CommandIDs.stopAfterEpoch,
+    trans.__('Stop after epoch'),
+    trans.__('Stop training after this epoch'),
+    trans.__('Stop a training job at the end of its current epoch (full epoch history, then save)'),
+    isAdjustable,
+    trans.__('Stop which training job after its epoch?'),
+    job => ctx.request('stop', job.id, { after: 'epoch' })
   );
   jobCommand(
     CommandIDs.cancelJob,

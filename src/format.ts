@@ -136,3 +136,84 @@ export function sparklinePath(
     })
     .join(' ');
 }
+
+/** History keys that are not metrics to compare. */
+const NOT_COMPARED = new Set(['epoch', 'epochs', 'step', 'scope', 'lr', 'learning_rate']);
+
+/** The metric base names of compared histories (`val_loss` counts as
+ *  `loss`), loss and accuracy first. */
+export function compareMetrics(histories: Record<string, (number | null)[]>[]): string[] {
+  const names: string[] = [];
+  for (const h of histories) {
+    for (const key of Object.keys(h)) {
+      const base = key.startsWith('val_') ? key.slice(4) : key;
+      if (!NOT_COMPARED.has(base) && !names.includes(base)) {
+        names.push(base);
+      }
+    }
+  }
+  const first = ['loss', 'accuracy'];
+  const rank = (k: string) => (first.includes(k) ? first.indexOf(k) : first.length);
+  return names.sort((a, b) => rank(a) - rank(b));
+}
+
+export interface ChartLine {
+  /** Index of the run (its colour). */
+  run: number;
+  key: string;
+  dashed: boolean;
+  d: string;
+}
+
+/** SVG paths of one metric over compared runs: `base` and `val_base` of each
+ *  run, scaled together to w x h (x: epochs 1..n); gaps (null) break a line. */
+export function chartLines(
+  histories: Record<string, (number | null)[]>[],
+  base: string,
+  w = 240,
+  h = 90
+): { lines: ChartLine[]; lo: number; hi: number; epochs: number } {
+  const series: { run: number; key: string; values: (number | null)[] }[] = [];
+  histories.forEach((hist, run) => {
+    for (const key of [base, `val_${base}`]) {
+      if (hist[key]?.length) {
+        series.push({ run, key, values: hist[key] });
+      }
+    }
+  });
+  const finite = series.flatMap(s => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
+  const epochs = Math.max(0, ...series.map(s => s.values.length));
+  const lo = finite.length ? Math.min(...finite) : 0;
+  const hi = finite.length ? Math.max(...finite) : 1;
+  const span = hi - lo || 1;
+  const x = (i: number) => (epochs > 1 ? (i / (epochs - 1)) * w : w / 2);
+  const y = (v: number) => h - 2 - ((v - lo) / span) * (h - 4);
+  const lines = series.map(s => {
+    let d = '';
+    let pen = false;
+    s.values.forEach((v, i) => {
+      if (v === null || !Number.isFinite(v)) {
+        pen = false;
+        return;
+      }
+      d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)} `;
+      pen = true;
+    });
+    if (s.values.length === 1 && d) {
+      d += `l0.1,0`; // one epoch: a dot
+    }
+    return { run: s.run, key: s.key, dashed: s.key.startsWith('val_'), d: d.trim() };
+  });
+  return { lines, lo, hi, epochs };
+}
+
+/** A run's best validation value as text ("val_accuracy 91.2 % (epoch 3)"). */
+export function formatBest(
+  best: { metric: string; value: number; epoch: number } | null,
+  trans: TranslationBundle
+): string {
+  if (!best) {
+    return '';
+  }
+  return trans.__('%1 %2 (epoch %3)', metricLabel(best.metric, trans), formatValue(best.value, unitOf(best.metric, trans)), best.epoch);
+}

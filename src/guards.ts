@@ -19,8 +19,9 @@ export function isPanelMessage(v: unknown): v is PanelMessage {
 
 let counter = 0;
 
-/** Extra fields of a request: `after` for stop, `learning_rate`/`epochs` for adjust. */
-export type RequestParams = Pick<Request, 'after' | 'learning_rate' | 'epochs'>;
+/** Extra fields of a request: `after` for stop, `learning_rate`/`epochs` for
+ *  adjust, `runs` (run folder names) for compare, `index` for frame. */
+export type RequestParams = Pick<Request, 'after' | 'learning_rate' | 'epochs' | 'runs' | 'index'>;
 
 /** A panel request for one of the known actions (checked against the schema). */
 export function makeRequest(action: Action, jobId?: number, params: RequestParams = {}): Request {
@@ -36,7 +37,7 @@ export function makeRequest(action: Action, jobId?: number, params: RequestParam
   if (jobId !== undefined) {
     req.job_id = jobId;
   }
-  for (const key of ['after', 'learning_rate', 'epochs'] as const) {
+  for (const key of ['after', 'learning_rate', 'epochs', 'runs', 'index'] as const) {
     if (params[key] !== undefined) {
       (req as any)[key] = params[key];
     }
@@ -46,6 +47,12 @@ export function makeRequest(action: Action, jobId?: number, params: RequestParam
       throw new Error(
         'adjust needs a learning rate > 0 and/or a whole number of epochs >= 1'
       );
+    }
+    if (action === 'compare' || action === 'runs') {
+      throw new Error(`${action} takes no job id; compare needs 1 to 12 run folder names (no paths)`);
+    }
+    if (action === 'frame') {
+      throw new Error('frame needs a job id and a snapshot index >= 0');
     }
     throw new Error(
       jobId === undefined ? `action ${action} needs a job id` : `invalid job id ${jobId} for ${action}`

@@ -44,8 +44,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
     let settings: PanelSettings = FALLBACK_SETTINGS;
     const model = new PanelModel(trans);
     let link: KernelLink | null = null;
-    const request = (action: Action, jobId: number, params?: RequestParams) =>
-      link ? link.request(action, jobId, params) : model.setNotice(trans.__('Not connected.'));
+    const request = (action: Action, jobId?: number, params?: RequestParams): void => {
+      if (link) {
+        link.request(action, jobId, params);
+      } else {
+        model.setNotice(trans.__('Not connected.'));
+      }
+    };
+    /** A read-only request that may not be valid (e.g. a hand-edited name): say why. */
+    const query = (action: Action, jobId?: number, params?: RequestParams): void => {
+      try {
+        request(action, jobId, params);
+      } catch (err) {
+        model.setNotice(trans.__('Error: %1', (err as Error).message));
+      }
+    };
+    const listRuns = () => query('runs');
     const run = (command: string) => (jobId: number) => void app.commands.execute(command, { jobId });
     const panel = new CnnLivePanel(
       model,
@@ -56,10 +70,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
         remove: run(CommandIDs.removeJob),
         pause: run(CommandIDs.pauseJob),
         resume: run(CommandIDs.resumeJob),
-        adjust: (jobId: number, params: RequestParams) => request('adjust', jobId, params)
+        adjust: (jobId: number, params: RequestParams) => request('adjust', jobId, params),
+        stopAfterEpoch: run(CommandIDs.stopAfterEpoch),
+        frame: (jobId: number, index: number) => query('frame', jobId, { index })
       },
-      settings
+      settings,
+      {
+        list: listRuns,
+        compare: (folders: string[]) => query('compare', undefined, { runs: folders as [string, ...string[]] })
+      }
     );
+    model.runsWanted.connect(() => listRuns());
     panel.title.icon = cnnliveIcon;
     app.shell.add(panel, 'right', { rank: 600 });
     restorer?.add(panel, 'cnnlive-panel');
@@ -133,6 +154,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     for (const command of [
       CommandIDs.open,
       CommandIDs.stopJob,
+      CommandIDs.stopAfterEpoch,
       CommandIDs.cancelJob,
       CommandIDs.pauseJob,
       CommandIDs.resumeJob,

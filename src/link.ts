@@ -39,12 +39,19 @@ export class KernelLink {
     }
   }
 
-  request(action: Action, jobId?: number, params: RequestParams = {}): void {
+  /** Send a request; returns its id (null when not connected). Throws when
+   *  the request would not follow the protocol. */
+  request(action: Action, jobId?: number, params: RequestParams = {}): string | null {
     if (!this._comm || this._comm.isDisposed) {
       this._model.setNotice(this._trans.__('Not connected: run %load_ext cnnlive in the notebook.'));
-      return;
+      return null;
     }
-    this._comm.send(makeRequest(action, jobId, params) as any);
+    const req = makeRequest(action, jobId, params);
+    this._comm.send(req as any);
+    this._model.expect(req.request_id, action, jobId);
+    if (action === 'runs' || action === 'compare' || action === 'frame') {
+      return req.request_id;
+    }
     if (action !== 'snapshot' && this._model.hello && !this._model.hello.subshells) {
       const busy = this.kernel.status === 'busy';
       if (busy) {
@@ -56,6 +63,7 @@ export class KernelLink {
         );
       }
     }
+    return req.request_id;
   }
 
   dispose(): void {

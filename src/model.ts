@@ -3,10 +3,12 @@ import { Signal, ISignal } from '@lumino/signaling';
 import {
   ACTIVE_STATES,
   Card,
+  Comparison,
   FINISHED_STATES,
   KernelHello,
   PROTOCOL_VERSION,
-  Resources
+  Resources,
+  RunRow
 } from './protocol';
 import { parseKernelMessage } from './guards';
 import type { TranslationBundle } from '@jupyterlab/translation';
@@ -27,8 +29,41 @@ export type LinkStatus =
   | 'restarting';
 
 export interface JobView extends Card {
-  image?: { bytes: Uint8Array; width: number; height: number; caption: string };
+  image?: PanelImage;
   imageVersion: number;
+}
+
+/** An image from the kernel (PNG bytes). */
+export interface PanelImage {
+  bytes: Uint8Array;
+  width: number;
+  height: number;
+  caption: string;
+}
+
+/** A kept snapshot of an OIP job, fetched for the card's step slider. */
+export interface FrameView {
+  index: number;
+  count: number;
+  label: string;
+  objective: number | null;
+  image: PanelImage;
+  version: number;
+}
+
+/** What a request was for, to route an error reply to where it belongs. */
+interface Pending {
+  action: string;
+  jobId?: number;
+}
+
+/** Why the panel wants the saved runs list (again). */
+export type RunsReason = 'connected' | 'job-ended' | 'shown' | 'refresh';
+
+function bytesOf(raw: ArrayBuffer | DataView): Uint8Array {
+  return raw instanceof DataView
+    ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)
+    : new Uint8Array(raw);
 }
 
 /** Resource samples kept for the header's graphs (one every ~2 s). */
@@ -91,9 +126,52 @@ export class PanelModel {
   invalidMessages = 0;
   /** When the kernel last restarted (ms since epoch), and how many cards it dropped. */
   restart: { at: number; dropped: number } | null = null;
+  /** The saved runs (newest first), their folder, and whether a list came yet. */
+  runs: RunRow[] = [];
+  runsFolder = '';
+  runsLoaded = false;
+  runsError = '';
+  /** Run folders ticked for Compare. */
+  selected = new Set<string>();
+  /** The compared runs' histories (null: no comparison shown). */
+  comparison: Comparison['runs'] | null = null;
+  compareError = '';
+  /** The snapshot each OIP card's slider asked for, and errors of such asks. */
+  frames = new Map<number, FrameView>();
+  frameErrors = new Map<number, string>();
 
   get changed(): ISignal<this, void> {
     return this._changed;
+  }
+
+  /** Emitted when the saved runs list should be fetched: connected, a job ended. */
+  get runsWanted(): ISignal<this, RunsReason> {
+    return this._runsWanted;
+  }
+
+  /** Remember what request `requestId` was for (its error reply goes there). */
+  expect(requestId: string, action: string, jobId?: number): void {
+    this._pending.set(requestId, { action, jobId });
+    if (this._pending.size > 200) {
+      this._pending.delete(this._pending.keys().next().value as string);
+    }
+  }
+
+  /** Tick or untick a run for Compare. */
+  select(folder: string, on: boolean): void {
+    if (on) {
+      this.selected.add(folder);
+    } else {
+      this.selected.delete(folder);
+    }
+    this._changed.emit();
+  }
+
+  /** Close the comparison figure. */
+  clearComparison(): void {
+    this.comparison = null;
+    this.compareError = '';
+    this._changed.emit();
   }
 
   setStatus(status: LinkStatus, kernelLabel?: string): void {
@@ -128,6 +206,7 @@ export class PanelModel {
       this.invalidMessages += 1;
       return false;
     }
+    let wanted: RunsReason | null = null;
     switch (msg.type) {
       case 'hello':
         if (this._pid !== null && msg.pid !== this._pid) {
@@ -138,6 +217,7 @@ export class PanelModel {
         this._pid = msg.pid;
         this.hello = msg;
         this.status = 'connected';
+        wanted = msg.protocol === PROTOCOL_VERSION ? 'connected' : null;
         this.mismatch =
           msg.protocol === PROTOCOL_VERSION
             ? ''
@@ -159,15 +239,14 @@ export class PanelModel {
         break;
       }
       case 'job': {
+        const old = this.jobs.get(msg.job.id);
+        if (old && !isFinished(old) && isFinished(msg.job)) {
+          wanted = 'job-ended'; // its run folder is saved now
+        }
         const view = this._merge(msg.job);
         if (msg.image && buffers[msg.image.buffer]) {
-          const raw = buffers[msg.image.buffer];
-          const bytes =
-            raw instanceof DataView
-              ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)
-              : new Uint8Array(raw);
           view.image = {
-            bytes,
+            bytes: bytesOf(buffers[msg.image.buffer]),
             width: msg.image.width,
             height: msg.image.height,
             caption: msg.image.caption ?? ''
@@ -179,7 +258,45 @@ export class PanelModel {
       }
       case 'removed':
         this.jobs.delete(msg.id);
+        this.frames.delete(msg.id);
+        this.frameErrors.delete(msg.id);
         break;
+      case 'runs': {
+        this.runs = msg.runs;
+        this.runsFolder = msg.folder;
+        this.runsLoaded = true;
+        this.runsError = '';
+        const present = new Set(msg.runs.map(r => r.folder));
+        this.selected = new Set([...this.selected].filter(f => present.has(f)));
+        break;
+      }
+      case 'compare':
+        this.comparison = msg.runs;
+        this.compareError = '';
+        break;
+      case 'frame': {
+        const raw = buffers[msg.image.buffer];
+        if (!raw) {
+          this.invalidMessages += 1;
+          return false;
+        }
+        const old = this.frames.get(msg.job_id);
+        this.frames.set(msg.job_id, {
+          index: msg.index,
+          count: msg.count,
+          label: msg.label,
+          objective: msg.objective,
+          image: {
+            bytes: bytesOf(raw),
+            width: msg.image.width,
+            height: msg.image.height,
+            caption: msg.image.caption ?? msg.label
+          },
+          version: (old?.version ?? 0) + 1
+        });
+        this.frameErrors.delete(msg.job_id);
+        break;
+      }
       case 'resources':
         this.resources = msg;
         push(this.history.cpu, msg.cpu_percent);
@@ -191,11 +308,31 @@ export class PanelModel {
           return { name: g.name, used, total: g.total_mb };
         });
         break;
-      case 'reply':
-        this.notice = msg.ok ? msg.message : this._trans.__('Error: %1', msg.message);
+      case 'reply': {
+        const pending = msg.request_id === null ? undefined : this._pending.get(msg.request_id);
+        if (msg.request_id !== null) {
+          this._pending.delete(msg.request_id);
+        }
+        const error = this._trans.__('Error: %1', msg.message);
+        if (!msg.ok && pending?.action === 'compare') {
+          this.compareError = error;
+        } else if (!msg.ok && pending?.action === 'runs') {
+          this.runsError = error;
+        } else if (!msg.ok && pending?.action === 'frame' && pending.jobId !== undefined) {
+          this.frameErrors.set(pending.jobId, error);
+        } else {
+          this.notice = msg.ok ? msg.message : error;
+        }
         break;
+      }
+    }
+    if ('request_id' in msg && msg.type !== 'reply' && msg.request_id !== null) {
+      this._pending.delete(msg.request_id);
     }
     this._changed.emit();
+    if (wanted) {
+      this._runsWanted.emit(wanted);
+    }
     return true;
   }
 
@@ -223,11 +360,17 @@ export class PanelModel {
 
   private _forgetKernel(): void {
     this.jobs.clear();
+    this.frames.clear();
+    this.frameErrors.clear();
+    this.comparison = null;
+    this.compareError = '';
     this.resources = null;
     this.history = { cpu: [], rss: [], gpus: [] };
     this._pid = null;
   }
 
   private _pid: number | null = null;
+  private _pending = new Map<string, Pending>();
   private _changed = new Signal<this, void>(this);
+  private _runsWanted = new Signal<this, RunsReason>(this);
 }

@@ -2,10 +2,22 @@
 // one card per job. Cards act through the plugin's commands.
 import { Widget } from '@lumino/widgets';
 import { TranslationBundle } from '@jupyterlab/translation';
-import { JobView, PanelModel, isActive, isAdjustable, isFinished, isPausable, isPaused, isStoppable } from './model';
+import {
+  FrameView,
+  JobView,
+  PanelModel,
+  isActive,
+  isAdjustable,
+  isFinished,
+  isPausable,
+  isPaused,
+  isStoppable
+} from './model';
 import { RequestParams } from './guards';
 import { PanelSettings } from './settings';
-import { formatElapsed, formatMegabytes, formatMetrics, sparklinePath } from './format';
+import { formatElapsed, formatMegabytes, formatMetrics, formatValue, sparklinePath } from './format';
+import { RunsActions, RunsView } from './runs';
+import { SnapshotSlider } from './slider';
 
 /** What a card's buttons do (the plugin runs its commands). */
 export interface CardActions {
@@ -16,6 +28,10 @@ export interface CardActions {
   resume(jobId: number): void;
   /** Throws when the values do not make a valid request (the card shows why). */
   adjust(jobId: number, params: RequestParams): void;
+  /** Stop a training job at the end of its current epoch. */
+  stopAfterEpoch(jobId: number): void;
+  /** Ask the kernel for kept snapshot `index` of an OIP job. */
+  frame(jobId: number, index: number): void;
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -89,10 +105,15 @@ class CardView {
     this._pause.onclick = () => actions.pause(this._id);
     this._resume.onclick = () => actions.resume(this._id);
     this._buildAdjust(actions);
+    this._stopEpoch.textContent = t.__('Stop after epoch');
+    this._stopEpoch.setAttribute('aria-label', t.__('Stop after epoch'));
+    this._stopEpoch.title = t.__('Stop at the end of the current epoch: its full history is kept, then saved');
+    this._stopEpoch.onclick = () => actions.stopAfterEpoch(this._id);
+    this._buildSlider(actions);
     this._stop.onclick = () => actions.stop(this._id);
     this._cancel.onclick = () => actions.cancel(this._id);
     this._remove.onclick = () => actions.remove(this._id);
-    buttons.append(this._pause, this._resume, this._stop, this._cancel, this._remove);
+    buttons.append(this._pause, this._resume, this._stopEpoch, this._stop, this._cancel, this._remove);
     this._spark.setAttribute('viewBox', '0 0 120 28');
     this._spark.setAttribute('preserveAspectRatio', 'none');
     this._spark.setAttribute('class', 'jp-cnnlive-spark');
@@ -108,6 +129,7 @@ class CardView {
       this._metrics,
       this._spark,
       this._figure,
+      this._timeline,
       this._log,
       this._adjust,
       buttons
@@ -161,7 +183,72 @@ class CardView {
     };
   }
 
-  update(job: JobView, settings: PanelSettings): void {
+  /** The step slider of an OIP card: scrubs through its kept snapshots. */
+  private _buildSlider(actions: CardActions): void {
+    const t = this._trans;
+    this._slider.type = 'range';
+    this._slider.min = '0';
+    this._slider.step = '1';
+    this._slider.setAttribute('aria-label', t.__('Snapshot'));
+    this._slider.title = t.__('Scrub through the kept snapshots; at the right end it follows the newest');
+    this._slider.oninput = () => {
+      const wanted = this._scrub.move(Number(this._slider.value));
+      if (wanted !== null) {
+        actions.frame(this._id, wanted);
+      }
+      this._showImage();
+    };
+    this._timeline.append(this._slider, this._frameLabel);
+  }
+
+  /** The card's image: the snapshot the slider asked for, else the newest. */
+  private _showImage(): void {
+    const t = this._trans;
+    const job = this._job;
+    if (!job) {
+      return;
+    }
+    const frame = this._frame;
+    if (frame && this._scrub.shows(frame)) {
+      if (frame.version !== this._shownFrame || this._showingLive) {
+        this._shownFrame = frame.version;
+        this._showingLive = false;
+        this._setImage(frame.image.bytes, frame.label);
+        this._caption.textContent = frame.image.caption;
+      }
+      const objective = frame.objective === null ? '' : ` · ${t.__('objective %1', formatValue(frame.objective, 'plain'))}`;
+      this._frameLabel.textContent = t.__('%1 (%2 of %3)', frame.label, frame.index + 1, frame.count) + objective;
+    } else if (this._scrub.following) {
+      if (job.image && (job.imageVersion !== this._shownImage || !this._showingLive)) {
+        this._shownImage = job.imageVersion;
+        this._showingLive = true;
+        this._setImage(job.image.bytes, job.image.caption || t.__('latest image of job %1', job.id));
+        this._caption.textContent = job.image.caption;
+      }
+      const snaps = job.snapshots;
+      this._frameLabel.textContent = snaps ? t.__('%1 (newest of %2)', snaps.newest, snaps.count) : '';
+    } else {
+      this._frameLabel.textContent = t.__('loading snapshot %1…', (this._scrub.wanted ?? 0) + 1);
+    }
+    if (this._frameError) {
+      this._frameLabel.textContent = this._frameError;
+    }
+  }
+
+  private _setImage(bytes: Uint8Array, alt: string): void {
+    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'image/png' }));
+    if (this._url) {
+      URL.revokeObjectURL(this._url);
+    }
+    this._url = url;
+    this._img.src = url;
+    this._img.alt = alt;
+  }
+
+  update(job: JobView, settings: PanelSettings, frame?: FrameView, frameError?: string): void {
+    this._job = job;
+    this._frame = frame;
+    this._frameError = frameError ?? '';
     const t = this._trans;
     this.node.dataset.state = job.state;
     this._title.textContent = `#${job.id} ${job.name}`;
@@ -193,18 +280,18 @@ class CardView {
     );
     this._path.setAttribute('d', sparklinePath(job.sparkline));
     this._spark.style.display = job.sparkline.length > 1 ? '' : 'none';
-    if (job.image && job.imageVersion !== this._shownImage) {
-      this._shownImage = job.imageVersion;
-      const url = URL.createObjectURL(new Blob([job.image.bytes as BlobPart], { type: 'image/png' }));
-      if (this._url) {
-        URL.revokeObjectURL(this._url);
-      }
-      this._url = url;
-      this._img.src = url;
-      this._img.alt = job.image.caption || t.__('latest image of job %1', job.id);
-      this._caption.textContent = job.image.caption;
+    const snaps = job.snapshots;
+    if (snaps) {
+      this.node.dataset.snapshots = String(snaps.count);
     }
-    this._figure.style.display = job.image ? '' : 'none';
+    this._timeline.style.display = snaps && snaps.count > 1 ? '' : 'none';
+    if (snaps) {
+      const value = this._scrub.setCount(snaps.count);
+      this._slider.max = String(this._scrub.max);
+      this._slider.value = String(value);
+    }
+    this._showImage();
+    this._figure.style.display = job.image || this._scrub.shows(frame) ? '' : 'none';
     const lines = settings.logLines > 0 ? job.log_tail.slice(-settings.logLines) : [];
     this._log.textContent = lines.join('\n');
     this._log.style.display = lines.length ? '' : 'none';
@@ -224,6 +311,7 @@ class CardView {
     this._pause.disabled = !isPausable(job);
     this._resume.style.display = paused ? '' : 'none';
     this._adjust.style.display = isAdjustable(job) ? '' : 'none';
+    this._stopEpoch.style.display = isAdjustable(job) ? '' : 'none';
     if (job.epoch?.total) {
       this._epochs.placeholder = t.__('epochs (%1)', job.epoch.total);
     }
@@ -259,7 +347,17 @@ class CardView {
   private _epochs = el('input', 'jp-cnnlive-epochs');
   private _apply = el('button', 'jp-Button jp-mod-styled jp-cnnlive-apply');
   private _adjustMsg = el('span', 'jp-cnnlive-adjust-msg');
+  private _stopEpoch = el('button', 'jp-Button jp-mod-styled jp-mod-warn jp-cnnlive-stop-epoch');
+  private _timeline = el('div', 'jp-cnnlive-timeline');
+  private _slider = el('input', 'jp-cnnlive-slider');
+  private _frameLabel = el('span', 'jp-cnnlive-frame-label');
+  private _job: JobView | null = null;
+  private _frame: FrameView | undefined;
+  private _frameError = '';
+  private _scrub = new SnapshotSlider();
   private _shownImage = 0;
+  private _shownFrame = 0;
+  private _showingLive = false;
   private _url = '';
 }
 
@@ -268,7 +366,8 @@ export class CnnLivePanel extends Widget {
     readonly model: PanelModel,
     private _trans: TranslationBundle,
     private _actions: CardActions,
-    private _settings: PanelSettings
+    private _settings: PanelSettings,
+    private _runsActions: RunsActions = { list: () => undefined, compare: () => undefined }
   ) {
     super();
     const t = _trans;
@@ -285,7 +384,8 @@ export class CnnLivePanel extends Widget {
     this._empty.textContent = t.__(
       'No jobs yet. Start one with cl.train(...), cl.oip(...), cl.dream(...) or %cnnlive train.'
     );
-    this.node.append(header, this._banner, this._restart, this._notice, this._empty, this._list);
+    this._runs = new RunsView(model, t, this._runsActions);
+    this.node.append(header, this._banner, this._restart, this._notice, this._empty, this._list, this._runs.node);
     model.changed.connect(this._schedule, this);
     this.render();
   }
@@ -356,9 +456,17 @@ export class CnnLivePanel extends Widget {
         this._cards.set(job.id, card);
         this._list.prepend(card.node);
       }
-      card.update(job, this._settings);
+      card.update(job, this._settings, m.frames.get(job.id), m.frameErrors.get(job.id));
     }
+    this._runs.render();
     this._empty.style.display = m.status === 'connected' && m.jobs.size === 0 ? '' : 'none';
+  }
+
+  /** The saved runs list is fetched again whenever the panel is shown. */
+  protected onAfterShow(): void {
+    if (this.model.status === 'connected' && !this.model.mismatch) {
+      this._runsActions.list();
+    }
   }
 
   protected onBeforeDetach(): void {
@@ -423,6 +531,7 @@ export class CnnLivePanel extends Widget {
   private _empty = el('div', 'jp-cnnlive-empty');
   private _list = el('div', 'jp-cnnlive-list');
   private _cards = new Map<number, CardView>();
+  private _runs: RunsView;
   private _timer: number | null = null;
   private _lastRender = 0;
 }

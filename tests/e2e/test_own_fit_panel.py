@@ -42,7 +42,7 @@ def test_own_fit_card_and_stop_end_the_cells_fit(lab, page):
     prompt = page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(2).locator(".jp-InputArea-prompt")
     assert prompt.inner_text().strip() == "[*]:"  # the fit runs in the foreground cell
     screenshot(page, "own-fit-running")
-    card.get_by_role("button", name="Stop").click()
+    card.get_by_role("button", name="Stop", exact=True).click()
     card.locator(".jp-cnnlive-state", has_text="stopped").wait_for(timeout=60_000)
     expected = "fit returned: stopped fit True"  # the cell's fit returned normally
     deadline = time.time() + 60

@@ -80,7 +80,7 @@ def test_stop_all_from_the_palette_leaves_finished_cards(lab, page):
     # finished cards: Stop and Cancel disabled and visibly so, Remove offered
     for card in (one, two):
         for label in ("Stop", "Cancel"):
-            button = card.get_by_role("button", name=label)
+            button = card.get_by_role("button", name=label, exact=True)
             assert button.is_disabled()
             assert float(button.evaluate("b => getComputedStyle(b).opacity")) < 0.6
         assert card.get_by_role("button", name="Remove").is_visible()

@@ -62,14 +62,14 @@ def test_cards_update_and_stop_cancel_from_the_panel(lab, page):
     run_cell(page, 3, wait=False)
     time.sleep(1.0)
     t_click = time.time()
-    train.get_by_role("button", name="Stop").click()
+    train.get_by_role("button", name="Stop", exact=True).click()
     oip.get_by_role("button", name="Cancel").click()
     train.locator(".jp-cnnlive-state", has_text="stopped").wait_for(timeout=60_000)
     oip.locator(".jp-cnnlive-state", has_text="cancelled").wait_for(timeout=60_000)
     # handled on the panel's comm subshell (ipykernel 7) while the busy cell still runs
     busy_prompt = page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(3).locator(".jp-InputArea-prompt")
     assert busy_prompt.inner_text().strip() == "[*]:", time.time() - t_click
-    assert train.get_by_role("button", name="Stop").is_disabled()
+    assert train.get_by_role("button", name="Stop", exact=True).is_disabled()
     screenshot(page, "panel-jobs-ended")
     time.sleep(4.0)  # a few more resource samples for the header graphs
     page.locator("#cnnlive-panel").screenshot(path=str(ARTIFACTS / "panel-only-jobs-ended.png"))

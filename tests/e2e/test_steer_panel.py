@@ -73,6 +73,6 @@ def test_pause_resume_and_the_learning_rate_form(lab, page):
     found = re.search(r"state running lr (\d+\.\d+)", cell_output(page, 3))
     assert found and abs(float(found.group(1)) - 0.02) <= 1e-3  # the new rate (the schedule decays on from it)
 
-    card.get_by_role("button", name="Stop").click()
+    card.get_by_role("button", name="Stop", exact=True).click()
     card.locator(".jp-cnnlive-state", has_text="stopped").wait_for(timeout=90_000)
     assert not form.is_visible()

@@ -1,3 +1,4 @@
+import { PROTOCOL_VERSION } from '../../src/protocol';
 import { HISTORY_POINTS, PanelModel, isActive, isFinished, isStoppable } from '../../src/model';
 
 const card = (id: number, state = 'running', extra: object = {}) => ({
@@ -19,7 +20,7 @@ describe('PanelModel', () => {
     const m = new PanelModel();
     let changes = 0;
     m.changed.connect(() => (changes += 1));
-    expect(m.apply({ type: 'hello', protocol: 1, version: '0.1.0', pid: 1, subshells: true })).toBe(true);
+    expect(m.apply({ type: 'hello', protocol: PROTOCOL_VERSION, version: '0.1.0', pid: 1, subshells: true })).toBe(true);
     expect(m.status).toBe('connected');
     expect(m.mismatch).toBe('');
     m.apply({ type: 'snapshot', jobs: [card(1), card(2, 'stopped')] });
@@ -71,7 +72,9 @@ describe('PanelModel', () => {
     const m = new PanelModel();
     m.apply({ type: 'hello', protocol: 99, version: '9.0.0', pid: 1, subshells: false });
     expect(m.mismatch).toMatch(/protocol 99/);
-    expect(m.mismatch).toMatch(/speaks 1/);
+    expect(m.mismatch).toContain(`this panel speaks ${PROTOCOL_VERSION}`);
+    m.apply({ type: 'hello', protocol: 1, version: '0.9.0', pid: 1, subshells: false });
+    expect(m.mismatch).toMatch(/protocol 1, this panel speaks 2/); // a kernel of protocol 1 (before saved runs and the slider)
   });
 
   it('forgets jobs when the kernel restarts', () => {
@@ -122,22 +125,22 @@ describe('PanelModel', () => {
 
   it('records a restart and drops the stale cards', () => {
     const m = new PanelModel();
-    m.apply({ type: 'hello', protocol: 1, version: '0.1.0', pid: 10, subshells: true });
+    m.apply({ type: 'hello', protocol: PROTOCOL_VERSION, version: '0.1.0', pid: 10, subshells: true });
     m.apply({ type: 'snapshot', jobs: [card(1), card(2)] });
     expect(m.restart).toBeNull();
     m.setStatus('restarting');
     expect(m.restart!.dropped).toBe(2);
     expect(m.jobs.size).toBe(0);
     // a restart the panel did not see: the hello comes from another process
-    m.apply({ type: 'hello', protocol: 1, version: '0.1.0', pid: 11, subshells: true });
+    m.apply({ type: 'hello', protocol: PROTOCOL_VERSION, version: '0.1.0', pid: 11, subshells: true });
     m.apply({ type: 'snapshot', jobs: [card(3)] });
     m.restart = null;
-    m.apply({ type: 'hello', protocol: 1, version: '0.1.0', pid: 12, subshells: true });
+    m.apply({ type: 'hello', protocol: PROTOCOL_VERSION, version: '0.1.0', pid: 12, subshells: true });
     expect(m.restart!.dropped).toBe(1);
     expect(m.jobs.size).toBe(0);
     // the same process saying hello again (a page reload) drops nothing
     m.apply({ type: 'snapshot', jobs: [card(4)] });
-    m.apply({ type: 'hello', protocol: 1, version: '0.1.0', pid: 12, subshells: true });
+    m.apply({ type: 'hello', protocol: PROTOCOL_VERSION, version: '0.1.0', pid: 12, subshells: true });
     expect(m.jobs.size).toBe(1);
   });
 

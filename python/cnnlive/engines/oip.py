@@ -162,6 +162,23 @@ class OIPResult:
         Image.fromarray(to_uint8(self.grid(contrast))).save(path)
         return path
 
+    @property
+    def snapshot_count(self) -> int:
+        """How many snapshots the timeline keeps (what the panel's slider spans)."""
+        return len(self.timeline) if self.timeline is not None else 0
+
+    @property
+    def snapshot_newest(self) -> str:
+        return self.timeline.newest if self.timeline is not None else ""
+
+    def snapshot(self, index: int) -> tuple[str, np.ndarray, float | None]:
+        """Kept snapshot ``index`` (0: the oldest) as ``(label, grid image,
+        mean objective at that step)``; IndexError when out of range."""
+        if self.timeline is None:
+            raise IndexError("this result keeps no snapshots (its timeline was dropped under the size cap)")
+        label, images, value = self.timeline.frame(index)
+        return label, self._grid_of(images), value
+
     def save_gif(self, path: str, ms_per_frame: int = 300) -> str:
         """The timeline (every kept snapshot, labelled by step) as a GIF;
         without a timeline, the evolution snapshots."""
@@ -217,7 +234,7 @@ def search(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = N
     snap_every = max(1, steps // max(1, s.snapshots))
     evolution = [x.copy()]
     timeline = Timeline()
-    timeline.add("step 0", x)
+    timeline.add("step 0", x, float(np.mean(best)))
     done = 0
     while done < steps and active.any():
         k = min(s.chunk if watched else max(s.chunk, 50), steps - done)
@@ -236,7 +253,7 @@ def search(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = N
             active[silent] = True
         if done // snap_every > (done - k) // snap_every:
             evolution.append(x.copy())
-        timeline.add(f"step {done}", x)
+        timeline.add(f"step {done}", x, float(np.mean(final)))
         if watched:
             reporter.progress(done, steps)
             reporter.publish("metrics", {"activation": float(np.mean(final)), "best": float(np.mean(best)),
@@ -325,6 +342,23 @@ class OIPTimeline(list):
         while self.nbytes > self.cap and len(self) > 2:
             keep = self._thinning.thin()
             self[:] = [self[i] for i in keep]
+
+    @property
+    def snapshot_count(self) -> int:
+        """How many epochs' results are kept (what the panel's slider spans)."""
+        return len(self)
+
+    @property
+    def snapshot_newest(self) -> str:
+        return f"epoch {self[-1].provenance.get('epoch', len(self) - 1)}" if self else ""
+
+    def snapshot(self, index: int) -> tuple[str, np.ndarray, float | None]:
+        """Kept epoch ``index`` (0: the oldest) as ``(label, grid image, mean
+        best activation)``; IndexError when out of range."""
+        if not 0 <= index < len(self):
+            raise IndexError(f"snapshot {index} is out of range: {len(self)} kept (0 to {len(self) - 1})")
+        r = self[index]
+        return f"epoch {r.provenance.get('epoch', index)}", r.grid(), float(np.mean(r.activations))
 
     def save_gif(self, path: str, ms_per_frame: int = 500) -> str:
         """The best OIPs after each kept epoch, as a GIF."""

@@ -53,12 +53,14 @@ class Thinning:
 
 
 class Timeline:
-    """Frames ``(label, images)`` with images (N, H, W, C), oldest first."""
+    """Frames ``(label, images)`` with images (N, H, W, C), oldest first,
+    each with an optional value (the search's objective at that step)."""
 
     def __init__(self, cap: int | None = None) -> None:
         self.cap = cap_bytes() if cap is None else int(cap)
         self.labels: list[str] = []
         self.frames: list[np.ndarray] = []
+        self.values: list[float | None] = []
         self._thinning = Thinning()
         self._lock = threading.Lock()
 
@@ -74,19 +76,35 @@ class Timeline:
     def nbytes(self) -> int:
         return sum(f.nbytes for f in self.frames)
 
-    def add(self, label: Any, images: np.ndarray) -> None:
+    def add(self, label: Any, images: np.ndarray, value: float | None = None) -> None:
         """Keep a copy of ``images``; thin older frames when over the cap."""
         frame = np.array(images, np.float32, copy=True)
         with self._lock:
             if self._thinning.push():
                 self.frames.pop()
                 self.labels.pop()
+                self.values.pop()
             self.labels.append(str(label))
             self.frames.append(frame)
+            self.values.append(None if value is None else float(value))
             while self.nbytes > self.cap and len(self.frames) > 2:
                 keep = self._thinning.thin()
                 self.frames = [self.frames[i] for i in keep]
                 self.labels = [self.labels[i] for i in keep]
+                self.values = [self.values[i] for i in keep]
+
+    def frame(self, index: int) -> tuple[str, np.ndarray, float | None]:
+        """``(label, images, value)`` of kept frame ``index`` (0: the oldest)."""
+        with self._lock:
+            if not 0 <= index < len(self.frames):
+                raise IndexError(f"snapshot {index} is out of range: {len(self.frames)} kept (0 to "
+                                 f"{len(self.frames) - 1})")
+            return self.labels[index], self.frames[index], self.values[index]
+
+    @property
+    def newest(self) -> str:
+        with self._lock:
+            return self.labels[-1] if self.labels else ""
 
     def items(self) -> list[tuple[str, np.ndarray]]:
         with self._lock:

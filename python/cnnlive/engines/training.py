@@ -138,6 +138,13 @@ class TrainingResult:
     history_path: str | None = None
     epochs_done: int = 0
     ended: str | None = None
+    epochs_total_of: Callable[[], int | None] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def epochs_total(self) -> int | None:
+        """The epoch the run ends after (as counted by the card's "epoch X of
+        Y"; follows ``job.adjust(epochs=)``), None while unknown."""
+        return None if self.epochs_total_of is None else self.epochs_total_of()
 
     def payload(self) -> dict[str, Any]:
         return {"epoch": self.history, "batch": self.batch_history, "ended": self.ended,
@@ -202,7 +209,8 @@ class LiveCallback(keras.callbacks.Callback):
         self.initial_epoch = initial_epoch
         self.history: dict[str, list[float]] = {}
         self.batch_history: dict[str, list[float]] = {}
-        self.result = TrainingResult(model=None, history=self.history, batch_history=self.batch_history)
+        self.result = TrainingResult(model=None, history=self.history, batch_history=self.batch_history,
+                                     epochs_total_of=self._total_epochs)
         self._epoch = initial_epoch or 0
         self._first_epoch: int | None = initial_epoch
         self._t_batch = 0.0
@@ -328,6 +336,13 @@ class LiveCallback(keras.callbacks.Callback):
             return
         self._lr_at = -1e9  # the next batch row shows the new rate
         self._publish("log", f"learning rate set to {value:g}\n")
+
+    def _total_epochs(self) -> int | None:
+        """The (0-based, exclusive) epoch this run ends at: adjusted, or fit's."""
+        steer = self._steer if self._steer is not None else getattr(self.reporter, "steering", None)
+        if steer is not None and getattr(steer, "epochs", None) is not None:
+            return (self._first_epoch or 0) + steer.epochs
+        return self.epochs
 
     def _target_epochs(self) -> int | None:
         """Epochs this run trains in all (adjusted, or as given)."""

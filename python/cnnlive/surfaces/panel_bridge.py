@@ -18,6 +18,7 @@ from .._version import __version__
 from ..jobs import JobManager, JobRunningError, JobStateError, UnknownJobError
 from ..protocol import PROTOCOL_VERSION, ProtocolError, validate
 from ..views.panel_transport import PanelTransport
+from . import panel_queries
 from .compat import keep_replies_on_panel_subshell, kernel_has_subshells
 
 TARGET = "cnnlive"
@@ -96,7 +97,8 @@ class PanelBridge:
             with self.transport.lock:  # no older card may follow this snapshot
                 comm.send(self.handle(data))
             return
-        comm.send(self.handle(data))
+        answer, buffers = self.respond(data)
+        comm.send(answer, buffers=buffers or None)
 
     def final_update(self) -> None:
         """Send every job's current card now (kernel shutdown: final states)."""
@@ -131,11 +133,35 @@ class PanelBridge:
 
     def handle(self, data: Any) -> dict[str, Any]:
         """Answer one panel message; never raises."""
+        return self.respond(data)[0]
+
+    def respond(self, data: Any) -> tuple[dict[str, Any], list[bytes]]:
+        """Answer one panel message and the answer's buffers (a snapshot's
+        PNG for ``frame``); never raises."""
         rid = data.get("request_id") if isinstance(data, dict) else None
         try:
             validate(data)
         except ProtocolError as exc:
-            return self._reply(rid, False, str(exc))
+            return self._reply(rid, False, str(exc)), []
+        if data["type"] == "request" and data["action"] in ("runs", "compare", "frame"):
+            return self._query(data)
+        return self._act(data), []
+
+    def _query(self, data: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+        """The read-only requests: saved runs, their histories, a snapshot."""
+        rid, action = data["request_id"], data["action"]
+        try:
+            if action == "frame":
+                return panel_queries.frame_message(self.manager.get(data["job_id"]), data["index"], rid)
+            folder = panel_queries.runs_folder(self.manager)
+            if action == "runs":
+                return panel_queries.runs_message(folder, rid), []
+            return panel_queries.compare_message(folder, data["runs"], rid), []
+        except (UnknownJobError, LookupError, ValueError, OSError) as exc:
+            return self._reply(rid, False, exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)), []
+
+    def _act(self, data: dict[str, Any]) -> dict[str, Any]:
+        rid = data.get("request_id")
         if data["type"] == "hello":
             if data["protocol"] != PROTOCOL_VERSION:
                 return self._reply(None, False, f"protocol mismatch: panel speaks {data['protocol']}, "

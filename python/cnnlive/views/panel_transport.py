@@ -41,12 +41,25 @@ def _sparkline(job: Watch) -> list[float]:
     return []
 
 
-def _epoch(metrics: dict[str, Any]) -> dict[str, Any] | None:
-    """Epoch (1-based) and total from Keras-style metrics ``epoch``/``epochs``."""
+def _epoch(metrics: dict[str, Any], result: Any = None) -> dict[str, Any] | None:
+    """Epoch (1-based) and total from Keras-style metrics ``epoch``/``epochs``;
+    without ``epochs``, the total of the kept training result (it follows
+    ``job.adjust(epochs=)``)."""
     current, total = metrics.get("epoch"), metrics.get("epochs")
     if not _finite(current) or current < 0:
         return None
+    if not _finite(total):
+        total = getattr(result, "epochs_total", None)
     return {"current": int(current) + 1, "total": int(total) if _finite(total) and total >= 1 else None}
+
+
+def _snapshots(result: Any) -> dict[str, Any] | None:
+    """How many snapshots an OIP result keeps (its timeline) and the newest's
+    label; None for results without a timeline."""
+    count = getattr(result, "snapshot_count", None)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        return None
+    return {"count": count, "newest": str(getattr(result, "snapshot_newest", ""))[:200]}
 
 
 def card(source: Any) -> dict[str, Any]:
@@ -55,7 +68,9 @@ def card(source: Any) -> dict[str, Any]:
     metrics = job.channels.latest("metrics") or {}
     status = job.channels.latest("status") or {}
     frac = job.progress_fraction
-    epoch = _epoch(metrics)
+    result = job.result
+    epoch = _epoch(metrics, result)
+    snapshots = _snapshots(result)
     return {
         "id": job.id,
         "name": job.name,
@@ -68,6 +83,7 @@ def card(source: Any) -> dict[str, Any]:
         "log_tail": [line[:300] for line in job.channels.log_lines(LOG_LINES)],
         "note": status.get("note") if isinstance(status, dict) else None,
         **({"epoch": epoch} if epoch else {}),
+        **({"snapshots": snapshots} if snapshots else {}),
     }
 
 

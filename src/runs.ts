@@ -1,0 +1,196 @@
+// The panel's "Saved runs" section: the runs in the kernel's runs folder,
+// a checkbox per run, and a Compare figure that overlays the ticked runs'
+// epoch histories (one SVG chart per metric, one colour per run, validation
+// dashed).
+import { TranslationBundle } from '@jupyterlab/translation';
+import { PanelModel } from './model';
+import { chartLines, compareMetrics, formatBest, formatValue, metricLabel } from './format';
+
+/** What the section's buttons do (the plugin sends the requests). */
+export interface RunsActions {
+  list(): void;
+  compare(folders: string[]): void;
+}
+
+/** Colours of compared runs (readable on light and dark themes). */
+export const RUN_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+/** The most runs one comparison overlays (the protocol's limit). */
+export const MAX_COMPARED = 12;
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = cls;
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+function svg(tag: string, attrs: Record<string, string>): SVGElement {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    node.setAttribute(k, v);
+  }
+  return node;
+}
+
+export class RunsView {
+  readonly node = el('section', 'jp-cnnlive-runs');
+
+  constructor(
+    private _model: PanelModel,
+    private _trans: TranslationBundle,
+    private _actions: RunsActions
+  ) {
+    const t = _trans;
+    const head = el('div', 'jp-cnnlive-runs-head');
+    this._refresh.textContent = t.__('Refresh');
+    this._refresh.title = t.__('List the runs folder again');
+    this._refresh.onclick = () => this._actions.list();
+    this._compare.textContent = t.__('Compare');
+    this._compare.title = t.__("Overlay the ticked runs' metric curves");
+    this._compare.onclick = () => {
+      const folders = [...this._model.selected];
+      if (folders.length) {
+        this._actions.compare(folders.slice(0, MAX_COMPARED));
+      }
+    };
+    const buttons = el('div', 'jp-cnnlive-runs-buttons');
+    buttons.append(this._refresh, this._compare);
+    head.append(el('h3', 'jp-cnnlive-runs-title', t.__('Saved runs')), buttons);
+    this._error.setAttribute('role', 'alert');
+    this._close.textContent = '×';
+    this._close.title = t.__('Close the comparison');
+    this._close.setAttribute('aria-label', t.__('Close the comparison'));
+    this._close.onclick = () => this._model.clearComparison();
+    this.node.append(head, this._folder, this._error, this._table, this._figure);
+  }
+
+  render(): void {
+    const t = this._trans;
+    const m = this._model;
+    this.node.style.display = m.status === 'connected' && !m.mismatch ? '' : 'none';
+    const folder = m.runsFolder.split(/[\\/]/).filter(Boolean).pop() ?? m.runsFolder;
+    this._folder.textContent = m.runsLoaded
+      ? m.runs.length
+        ? t._n('%1 run in %2', '%1 runs in %2', m.runs.length, folder)
+        : t.__('No saved runs in %1 yet.', folder)
+      : t.__('Loading the runs folder…');
+    this._folder.title = m.runsFolder;
+    const error = m.compareError || m.runsError;
+    this._error.textContent = error;
+    this._error.style.display = error ? '' : 'none';
+    this._compare.disabled = m.selected.size === 0;
+    this._compare.textContent = m.selected.size ? t.__('Compare (%1)', m.selected.size) : t.__('Compare');
+    const key = JSON.stringify([m.runs, [...m.selected]]);
+    if (key !== this._shownRuns) {
+      this._shownRuns = key;
+      this._renderTable();
+    }
+    if (m.comparison !== this._shownComparison) {
+      this._shownComparison = m.comparison;
+      this._renderComparison();
+    }
+  }
+
+  /** One entry per run: tick box, folder name, kind and epochs; below, the
+   *  date and the best validation value (fits a narrow side panel). */
+  private _renderTable(): void {
+    const t = this._trans;
+    const m = this._model;
+    const rows = m.runs.map(run => {
+      const row = el('div', 'jp-cnnlive-run');
+      row.dataset.folder = run.folder;
+      const box = el('input', 'jp-cnnlive-run-select');
+      box.type = 'checkbox';
+      box.checked = m.selected.has(run.folder);
+      box.disabled = !run.epochs; // only runs with an epoch history can be compared
+      box.setAttribute('aria-label', t.__('Compare %1', run.folder));
+      box.title = box.disabled ? t.__('No epoch history to compare') : t.__('Tick to compare');
+      box.onchange = () => m.select(run.folder, box.checked);
+      const name = el('span', 'jp-cnnlive-run-name', run.folder);
+      name.title = `${m.runsFolder}/${run.folder}`;
+      const line = el('label', 'jp-cnnlive-run-line');
+      line.append(box, name, el('span', 'jp-cnnlive-run-kind', run.kind));
+      if (run.epochs !== null) {
+        const epochs = el('span', 'jp-cnnlive-run-epochs-text');
+        epochs.append(el('span', 'jp-cnnlive-run-epochs', String(run.epochs)), ` ${t.__('epochs')}`);
+        line.append(epochs);
+      }
+      const detail = el('div', 'jp-cnnlive-run-detail');
+      detail.append(el('span', 'jp-cnnlive-run-date', run.date));
+      const best = formatBest(run.best, t);
+      if (best) {
+        detail.append(' · ', el('span', 'jp-cnnlive-run-best', best));
+      }
+      row.append(line, detail);
+      return row;
+    });
+    this._table.replaceChildren(...rows);
+  }
+
+  private _renderComparison(): void {
+    const t = this._trans;
+    const runs = this._model.comparison;
+    if (!runs || !runs.length) {
+      this._figure.replaceChildren();
+      this._figure.style.display = 'none';
+      return;
+    }
+    this._figure.style.display = '';
+    const histories = runs.map(r => r.history);
+    const legend = el('div', 'jp-cnnlive-legend');
+    runs.forEach((run, i) => {
+      const item = el('span', 'jp-cnnlive-legend-item');
+      const swatch = el('span', 'jp-cnnlive-swatch');
+      swatch.style.background = RUN_COLOURS[i % RUN_COLOURS.length];
+      item.append(swatch, document.createTextNode(run.folder));
+      legend.append(item);
+    });
+    legend.append(el('span', 'jp-cnnlive-legend-note', t.__('solid: training · dashed: validation')));
+    const charts = compareMetrics(histories).map(base => {
+      const { lines, lo, hi, epochs } = chartLines(histories, base);
+      const box = el('div', 'jp-cnnlive-chart');
+      box.dataset.metric = base;
+      const title = el('div', 'jp-cnnlive-chart-title', metricLabel(base, t));
+      const chart = svg('svg', { viewBox: '0 0 240 90', preserveAspectRatio: 'none', class: 'jp-cnnlive-chart-svg' });
+      for (const line of lines) {
+        const path = svg('path', {
+          d: line.d,
+          class: 'jp-cnnlive-chart-line',
+          stroke: RUN_COLOURS[line.run % RUN_COLOURS.length],
+          'data-key': line.key,
+          'data-run': runs[line.run].folder
+        });
+        if (line.dashed) {
+          path.setAttribute('stroke-dasharray', '4 3');
+        }
+        chart.append(path);
+      }
+      const axis = el('div', 'jp-cnnlive-chart-axis');
+      axis.textContent = t.__(
+        '%1 to %2 · epochs 1 to %3',
+        formatValue(lo, 'plain'),
+        formatValue(hi, 'plain'),
+        epochs
+      );
+      box.append(title, chart, axis);
+      return box;
+    });
+    const head = el('div', 'jp-cnnlive-compare-head');
+    head.append(el('span', 'jp-cnnlive-compare-title', t.__('Compared runs')), this._close);
+    this._figure.replaceChildren(head, legend, ...charts);
+  }
+
+  private _refresh = el('button', 'jp-Button jp-mod-styled jp-cnnlive-runs-refresh');
+  private _compare = el('button', 'jp-Button jp-mod-styled jp-mod-accept jp-cnnlive-runs-compare');
+  private _close = el('button', 'jp-Button jp-mod-minimal jp-cnnlive-compare-close');
+  private _folder = el('div', 'jp-cnnlive-runs-folder');
+  private _error = el('div', 'jp-cnnlive-runs-error');
+  private _table = el('div', 'jp-cnnlive-runs-table');
+  private _figure = el('div', 'jp-cnnlive-compare');
+  private _shownRuns = '';
+  private _shownComparison: unknown = null;
+}
