@@ -159,6 +159,15 @@ def test_axes_redrawn_in_part_give_the_pixels_of_a_full_frame():
         view.render()
     assert len(full_draws) <= 2, "limit changes redraw only the axes that moved"
     assert view.limits["x"] == 3.0  # the planned epochs, not a growing guess
+    limits = dict(view.limits)
+    for frame in range(3):  # values inside the limits: only the changed areas are drawn again
+        step += 1
+        watch.channels.publish("metrics", {"loss": 1.0 + frame, "accuracy": 0.5, "lr": 1e-3, "samples_per_s": 500.0,
+                                           "epoch": 1.0, "epochs": 3, "step": step, "scope": "batch"})
+        view.render()
+    watch.state = JobState.PAUSED  # a new status line, drawn into its own strip
+    view.render()
+    assert view.limits == limits and "paused" in view.status.get_text()
     partial, before = np.asarray(view.canvas.get_renderer().buffer_rgba()).copy(), len(full_draws)
     view._background = None  # the same state, drawn in full
     view.render()
@@ -179,3 +188,60 @@ def test_smoothing_is_the_moving_average_recurrence():
         expected.append(y)
     assert np.allclose(_smooth(values), expected, atol=1e-5)
     assert list(_smooth([2.0])) == [2.0]
+
+
+def test_ipympl_figure_sends_frames_only_once_a_front_end_has_drawn_it():
+    """Without a front end (nbconvert, papermill, a closed notebook) ipympl
+    would re-encode and send the whole figure on every frame: the view keeps
+    only the picture saved with the notebook fresh, and sends frames once the
+    front end said "initialized" (the first of them whole)."""
+    import base64
+    import io
+
+    from ipympl.backend_nbagg import _Backend_ipympl
+    from PIL import Image
+
+    fig = Figure(figsize=(2, 2))
+    _Backend_ipympl.new_figure_manager_given_figure(9901, fig)
+    canvas = fig.canvas
+    sent = []
+    canvas.send = lambda content, buffers=None: sent.append((content, buffers))  # the comm to the browser
+
+    class Line(View):
+        def __init__(self, job, fig):
+            self.line, = fig.add_subplot().plot([], [])
+            super().__init__(job, fig)
+
+        def update(self):
+            self.line.set_data(range(self.frames + 2), range(self.frames + 2))
+            return True
+
+    view = Line(_finished_job(), fig)
+    if view.push.kind != "ipympl-binary":  # ipympl outside the checked versions: public API only
+        return
+    view.render()
+    view.render()
+    assert not [c for c, _ in sent if "binary" in str(c)]
+    header, data = canvas._data_url.split(",", 1)
+    assert header == "data:image/png;base64"
+    assert Image.open(io.BytesIO(base64.b64decode(data))).size == canvas.get_width_height(physical=True)
+
+    canvas._handle_message(canvas, {"type": "initialized"}, [])  # what JupyterLab's view sends
+    sent.clear()
+    view.render()
+    frames = [(c, b) for c, b in sent if "binary" in str(c)]
+    assert len(frames) == 1 and bytes(frames[0][1][0]).startswith(b"\x89PNG")
+    assert canvas._image_mode == "full"
+
+
+def test_fast_png_decodes_to_the_same_pixels():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from cnnlive.views.frames import fast_png
+
+    rgba = np.random.default_rng(1).integers(0, 256, size=(37, 53, 4), dtype=np.uint8)
+    rgba[5:20] = 0  # a diff frame is mostly transparent
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(fast_png(rgba)))), rgba)

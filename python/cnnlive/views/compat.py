@@ -9,17 +9,22 @@ is pushed to the screen is chosen once, when the figure is made
 
 from __future__ import annotations
 
-import io
+import base64
 import logging
 import threading
+import time
 from typing import Any, Callable
 
 import numpy as np
+
+from .frames import fast_png
 
 log = logging.getLogger("cnnlive")
 
 #: ipympl versions whose private members below were read and tested (min inclusive, max exclusive)
 IPYMPL_CHECKED = ((0, 9), (0, 11))
+#: seconds between refreshes of the picture saved with the notebook while no front end draws the figure
+SAVED_PICTURE_EVERY = 2.0
 #: backends whose windows only their GUI thread may touch
 DESKTOP_PREFIXES = ("qt", "tk", "gtk", "wx", "macosx")
 
@@ -80,8 +85,6 @@ def _ipympl_frame(canvas: Any) -> bytes:
     both checked for ipympl 0.9 and 0.10, and WebAgg's public
     ``set_image_mode``. Encoding a mostly transparent diff is several times
     cheaper than a full frame."""
-    from PIL import Image
-
     rgba = np.asarray(canvas.get_renderer().buffer_rgba())
     current = rgba.view(np.uint32).reshape(rgba.shape[:2])
     last = getattr(canvas, "_last_buff", None)
@@ -93,9 +96,7 @@ def _ipympl_frame(canvas: Any) -> bytes:
         out = np.where(current != last, current, np.uint32(0)).view(np.uint8).reshape(rgba.shape)
     canvas.set_image_mode(mode)
     canvas._last_buff = current.copy()
-    buf = io.BytesIO()
-    Image.fromarray(out).save(buf, format="png", compress_level=1)
-    return buf.getvalue()
+    return fast_png(out)
 
 
 class FramePush:
@@ -116,6 +117,7 @@ class FramePush:
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
+        self._saved_at = -1e9
 
     @property
     def on_gui_thread(self) -> bool:
@@ -131,6 +133,9 @@ class FramePush:
     def present(self, canvas: Any, fig: Any, full: bool) -> None:
         """Bring the drawn buffer to the screen."""
         if self.kind == "ipympl-binary":
+            if getattr(canvas, "syncing_data_url", False):
+                self._keep_saved_picture(canvas, full)
+                return
             # ipympl's own next frame diffs against ``_last_buff``, which now holds ours
             canvas.send_binary(_ipympl_frame(canvas))
         elif self.kind == "ipympl-refresh":
@@ -141,11 +146,30 @@ class FramePush:
             canvas.blit(fig.bbox)
 
 
+    def _keep_saved_picture(self, canvas: Any, full: bool) -> None:
+        """No front end has drawn the figure yet (nbconvert, papermill, a
+        notebook not open in a browser): nobody would draw a frame, so keep
+        only the picture saved with the notebook fresh, every few seconds and
+        on full frames (the last frame is one).
+
+        ipympl keeps ``syncing_data_url`` true until its front end sends
+        "initialized", and meanwhile re-encodes and sends the whole figure on
+        every ``send_binary`` (ipympl 0.9, 0.10), several times the cost of our frame."""
+        now = time.monotonic()
+        if not full and now - self._saved_at < SAVED_PICTURE_EVERY:
+            return
+        self._saved_at = now
+        png = fast_png(np.asarray(canvas.get_renderer().buffer_rgba()))
+        canvas._force_full = True  # the first frame a front end gets is a whole one
+        canvas._data_url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def frame_push(canvas: Any) -> FramePush:
     """Choose, once per figure, how its frames are pushed."""
     if is_ipympl(canvas):
         ok = _ipympl_checked() and all(hasattr(canvas, a) for a in
-                                         ("send_binary", "_force_full", "set_image_mode", "get_renderer"))
+                                         ("send_binary", "_force_full", "set_image_mode", "get_renderer",
+                                          "syncing_data_url", "_data_url"))
         if not ok:
             log.info("ipympl %s is outside the checked versions %s; live figures use draw + refresh_all",
                      ipympl_version(), IPYMPL_CHECKED)

@@ -48,3 +48,24 @@ def to_png(value: Any, max_side: int = 320) -> tuple[bytes, int, int, str]:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue(), img.width, img.height, caption
+
+
+def fast_png(rgba: np.ndarray, level: int = 1) -> bytes:
+    """An RGBA uint8 array as PNG, built with zlib and no per-row filter
+    search: for live frames (mostly unchanged, so mostly zeros in diff
+    frames) this is about a third cheaper than PIL's adaptive filtering, and
+    zlib lets other threads run while it compresses."""
+    import struct
+    import zlib
+
+    h, w = rgba.shape[:2]
+    rows = np.empty((h, w * 4 + 1), np.uint8)
+    rows[:, 0] = 0  # filter type "none"
+    rows[:, 1:] = np.ascontiguousarray(rgba, dtype=np.uint8).reshape(h, w * 4)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)  # 8 bits per channel, RGBA
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), level))
+            + chunk(b"IEND", b""))

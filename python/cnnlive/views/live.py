@@ -41,7 +41,7 @@ def _smooth(values: list[float], k: int = 20) -> np.ndarray:
     return out + v[0] * decay ** np.arange(1, len(v) + 1)
 
 
-def _thin(x: np.ndarray, y: Any, most: int = 800) -> tuple[np.ndarray, np.ndarray]:
+def _thin(x: np.ndarray, y: Any, most: int = 500) -> tuple[np.ndarray, np.ndarray]:
     """At most ``most`` evenly spaced points of a line (drawing cost)."""
     y = np.asarray(y, float)
     n = min(len(x), len(y))
@@ -81,6 +81,7 @@ class View:
         self._background: Any = None
         self._pixels: dict[int, tuple[str, Any]] = {}
         self._extents: dict[Any, Any] = {}
+        self._areas: dict[Any, Any] = {}
         self._status_state: Any = None
         self._status_at = 0.0
         self._own_draw = False
@@ -142,14 +143,60 @@ class View:
                 renderer = canvas.get_renderer()
                 self._extents = {ax: ax.get_tightbbox(renderer) for ax in self.fig.axes if ax.get_visible()}
                 self._background = canvas.copy_from_bbox(self.fig.bbox)
+            elif not changed and self._blit_areas(canvas):
+                self.push.present(canvas, self.fig, False)
+                self.frames += 1
+                return
             else:
                 canvas.restore_region(self._background)
                 if changed:
                     self._redraw_axes(canvas, list(changed))
+            self._copy_areas(canvas)
             for artist in self.animated:
                 self._draw_animated(canvas, artist, full)
             self.push.present(canvas, self.fig, full)
         self.frames += 1
+
+    def _copy_areas(self, canvas: Any) -> None:
+        """Keep the background pixels of each animated area (the canvas holds
+        the bare background now): an axes, to which its lines are clipped, or
+        the full-width strip of a figure-level text."""
+        from matplotlib.transforms import Bbox
+
+        self._areas = {}
+        for artist in self.animated:
+            key = artist.axes if artist.axes is not None else artist
+            if key in self._areas:
+                continue
+            if key is artist:
+                if not artist.get_text():
+                    continue
+                ext = artist.get_window_extent(canvas.get_renderer())
+                box = Bbox([[0, ext.y0 - 3], [self.fig.bbox.width, ext.y1 + 3]])
+            else:
+                box = key.bbox
+            self._areas[key] = canvas.copy_from_bbox(box)
+
+    def _blit_areas(self, canvas: Any) -> bool:
+        """Restore and redraw only the areas whose animated artists changed
+        (matplotlib marks them stale); the rest of the last frame stays. False
+        when this cannot be done here (a text with no extent yet)."""
+        dirty: dict[Any, list[Any]] = {}
+        for artist in self.animated:
+            key = artist.axes if artist.axes is not None else artist
+            if key not in self._areas:
+                return False
+            dirty.setdefault(key, []).append(artist)
+        dirty = {k: arts for k, arts in dirty.items()
+                 if any(a.stale for a in arts) and (k not in self.fig.axes or k.get_visible())}
+        for key, artists in dirty.items():
+            canvas.restore_region(self._areas[key])
+            for artist in artists:
+                if artist.axes is not None:
+                    artist.axes.draw_artist(artist)
+                else:
+                    self.fig.draw_artist(artist)
+        return True
 
     def _redraw_axes(self, canvas: Any, axes: list[Any]) -> None:
         """Redraw some axes into the background: clear the pixels they cover
@@ -407,7 +454,9 @@ class TrainingDashboard(View):
             self.axes["speed"].set_title(speed_key.replace("_per_s", " / s"), fontsize=9)
             recent = batch.get(speed_key, [])[-25:]  # the warm speed, before the average has caught up
             wanted["speed"] = max(float(speed.max()) if len(speed) else 0.0, float(np.median(recent)) if recent else 0.0)
-        total = (self.watch.channels.latest("metrics") or {}).get("epochs")
+        total = getattr(self.watch.result, "epochs_total", None)  # training's plan, steering included
+        if total is None:
+            total = (self.watch.channels.latest("metrics") or {}).get("epochs")
         planned = isinstance(total, (int, float)) and total >= 1
         if planned:  # the planned end (steering may move it): x does not grow on the way
             wanted["x"] = max(float(total), wanted["x"])
@@ -489,6 +538,7 @@ class Renderer:
                 self._thread.start()
 
     def _loop(self) -> None:
+        _lower_priority()
         try:
             self._run()
         except BaseException:  # noqa: BLE001 - reported, then the thread ends
@@ -519,6 +569,17 @@ class Renderer:
         with self._lock:
             if view in self.views:
                 self.views.remove(view)
+
+
+def _lower_priority(niceness: int = 10) -> None:
+    """Let this thread yield the CPU to the work it draws (Linux gives each
+    thread its own nice value): frames wait a little, training does not."""
+    import os
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError) as exc:  # not Linux, or not permitted
+        log.debug("render thread keeps its priority: %s", exc)
 
 
 _renderer: Renderer | None = None

@@ -142,7 +142,8 @@ class ResourceGraphs:
     def update(self) -> list[Any]:
         """Refresh the lines; the axes whose limits or title changed (to redraw)."""
         h = self.history
-        h.sample()
+        if not h.sample() and self.lines[0].get_xdata() is not None and len(self.lines[0].get_xdata()):
+            return []  # no new sample: lines unchanged (and not redrawn)
         t = list(h.t)
         changed: list[Any] = []
         if t and not h.latest["gpus"] and not self._no_gpu:
