@@ -245,3 +245,31 @@ def test_fast_png_decodes_to_the_same_pixels():
     rgba = np.random.default_rng(1).integers(0, 256, size=(37, 53, 4), dtype=np.uint8)
     rgba[5:20] = 0  # a diff frame is mostly transparent
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(fast_png(rgba)))), rgba)
+
+
+def test_ipympl_diff_frames_are_cut_after_the_last_changed_pixel():
+    """The front end draws a diff at the top left at its own size, so a diff
+    ends at the last changed row and column; a frame with no change is not sent."""
+    import io
+
+    import numpy as np
+    from ipympl.backend_nbagg import _Backend_ipympl
+    from PIL import Image
+
+    fig = Figure(figsize=(3, 2))
+    _Backend_ipympl.new_figure_manager_given_figure(9902, fig)
+    canvas = fig.canvas
+    if not compat._ipympl_checked():
+        return
+    canvas.send = lambda content, buffers=None: None
+    FigureCanvasAgg.draw(canvas)
+    first = compat._ipympl_frame(canvas)
+    assert canvas._image_mode == "full"
+    assert Image.open(io.BytesIO(first)).size == canvas.get_width_height(physical=True)
+    assert compat._ipympl_frame(canvas) is None  # nothing changed
+    pixels = np.asarray(canvas.get_renderer().buffer_rgba())
+    pixels[10:20, 30:40] = (255, 0, 0, 255)
+    diff = Image.open(io.BytesIO(compat._ipympl_frame(canvas)))
+    assert canvas._image_mode == "diff" and diff.size == (40, 20)
+    diff = np.asarray(diff)
+    assert (diff[10:20, 30:40] == (255, 0, 0, 255)).all() and diff[:10].max() == 0

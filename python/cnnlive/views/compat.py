@@ -75,16 +75,18 @@ def _agg_draw(canvas: Any) -> None:
     FigureCanvasAgg.draw(canvas)
 
 
-def _ipympl_frame(canvas: Any) -> bytes:
+def _ipympl_frame(canvas: Any) -> bytes | None:
     """The canvas as a fast PNG: only the pixels changed since the last frame
-    (transparent elsewhere) when the front end can take a diff, else all.
+    (transparent elsewhere) when the front end can take a diff, else all;
+    None when no pixel changed.
 
     Uses ipympl's private ``_last_buff`` (the last frame it knows the front end
     has; also what it builds the saved ``_data_url`` from) and ``_force_full``
     (set by ipympl when a new view asks for a refresh or after a resize),
     both checked for ipympl 0.9 and 0.10, and WebAgg's public
     ``set_image_mode``. Encoding a mostly transparent diff is several times
-    cheaper than a full frame."""
+    cheaper than a full frame. A diff is cut after its last changed row and
+    column: the front end draws it at the top left corner at its own size."""
     rgba = np.asarray(canvas.get_renderer().buffer_rgba())
     current = rgba.view(np.uint32).reshape(rgba.shape[:2])
     last = getattr(canvas, "_last_buff", None)
@@ -93,7 +95,12 @@ def _ipympl_frame(canvas: Any) -> bytes:
         canvas._force_full = False
     else:
         mode = "diff"
-        out = np.where(current != last, current, np.uint32(0)).view(np.uint8).reshape(rgba.shape)
+        changed = current != last
+        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+        if not len(rows):
+            return None
+        r, c = rows[-1] + 1, cols[-1] + 1
+        out = np.where(changed[:r, :c], current[:r, :c], np.uint32(0)).view(np.uint8).reshape(r, c, 4)
     canvas.set_image_mode(mode)
     canvas._last_buff = current.copy()
     return fast_png(out)
@@ -137,7 +144,9 @@ class FramePush:
                 self._keep_saved_picture(canvas, full)
                 return
             # ipympl's own next frame diffs against ``_last_buff``, which now holds ours
-            canvas.send_binary(_ipympl_frame(canvas))
+            frame = _ipympl_frame(canvas)
+            if frame is not None:
+                canvas.send_binary(frame)
         elif self.kind == "ipympl-refresh":
             manager = getattr(canvas, "manager", None)
             if manager is not None:

@@ -82,6 +82,7 @@ class View:
         self._pixels: dict[int, tuple[str, Any]] = {}
         self._extents: dict[Any, Any] = {}
         self._areas: dict[Any, Any] = {}
+        self._born = time.monotonic()
         self._status_state: Any = None
         self._status_at = 0.0
         self._own_draw = False
@@ -107,6 +108,10 @@ class View:
         full redraw, a list of axes when only those changed (limits, titles),
         False or an empty list when only the animated artists changed."""
         raise NotImplementedError
+
+    def has_data(self) -> bool:
+        """Whether the job has published what this figure shows."""
+        return True
 
     def resources_text(self) -> str:
         self.resources.sample()
@@ -277,6 +282,8 @@ class View:
             return False
         version = (self.watch.channels.version, self.watch.state)
         finished = self.watch.done
+        if not self.frames and not finished and not self.has_data() and time.monotonic() < self._born + 3.0:
+            return True  # the first frame waits a little for data: a figure drawn twice costs a frame each
         try:
             if version != self.version:
                 self.version = version
@@ -418,6 +425,9 @@ class TrainingDashboard(View):
         counts = np.diff(np.r_[starts, n])
         idx = np.arange(n) - np.repeat(starts, counts)
         return e + (idx + 1) / np.repeat(counts, counts)
+
+    def has_data(self) -> bool:
+        return self.watch.channels.latest("metrics") is not None
 
     def _speed_key(self, batch: dict[str, list[float]]) -> str | None:
         return next((k for k in ("samples_per_s", "batches_per_s") if batch.get(k)), None)
