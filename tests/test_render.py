@@ -273,3 +273,28 @@ def test_ipympl_diff_frames_are_cut_after_the_last_changed_pixel():
     assert canvas._image_mode == "diff" and diff.size == (40, 20)
     diff = np.asarray(diff)
     assert (diff[10:20, 30:40] == (255, 0, 0, 255)).all() and diff[:10].max() == 0
+
+
+def test_live_frames_do_not_ask_the_backend_for_a_second_full_draw():
+    """In interactive mode pyplot calls ``draw_idle`` whenever a figure
+    changes; a view draws its own changes, so its frames must not trigger a
+    backend draw (a full frame each, plus a full frame of ours after it)."""
+    import matplotlib
+
+    from cnnlive.views.live import TrainingDashboard
+
+    was = matplotlib.is_interactive()
+    matplotlib.interactive(True)
+    try:
+        watch = _Watch()
+        view = TrainingDashboard(watch)
+        idle = []
+        view.canvas.draw_idle = lambda *a, **k: idle.append(1)
+        for frame in range(6):  # limits move: some axes are redrawn
+            watch.channels.publish("metrics", {"loss": 1.0 + 3 ** frame, "step": frame, "scope": "batch"})
+            view.render()
+        assert view.frames == 6 and not idle
+        view.slots[0].set_title("a user's change")  # anything else still reaches the backend
+        assert idle
+    finally:
+        matplotlib.interactive(was)

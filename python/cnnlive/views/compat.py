@@ -137,8 +137,9 @@ class FramePush:
         else:
             _agg_draw(canvas)
 
-    def present(self, canvas: Any, fig: Any, full: bool) -> None:
-        """Bring the drawn buffer to the screen."""
+    def present(self, canvas: Any, fig: Any, full: bool, boxes: list[Any] | None = None) -> None:
+        """Bring the drawn buffer to the screen; ``boxes``: only these areas
+        changed (a desktop window copies just them)."""
         if self.kind == "ipympl-binary":
             if getattr(canvas, "syncing_data_url", False):
                 self._keep_saved_picture(canvas, full)
@@ -152,7 +153,8 @@ class FramePush:
             if manager is not None:
                 manager.refresh_all()
         elif self.kind == "gui":
-            canvas.blit(fig.bbox)
+            for box in [fig.bbox] if boxes is None else boxes:
+                canvas.blit(box)
 
 
     def _keep_saved_picture(self, canvas: Any, full: bool) -> None:

@@ -135,32 +135,43 @@ class View:
         whose limits or titles changed are redrawn into the cached background;
         the animated artists go over it (blitting)."""
         with self.lock:
-            changed = self.update()
-            canvas = self.canvas
-            full = (changed is True or self._background is None
-                    or any(ax not in self._extents for ax in changed or ()))
-            if full:
-                self._own_draw = True
-                try:
-                    self.push.draw_full(canvas)
-                finally:
-                    self._own_draw = False
-                renderer = canvas.get_renderer()
-                self._extents = {ax: ax.get_tightbbox(renderer) for ax in self.fig.axes if ax.get_visible()}
-                self._background = canvas.copy_from_bbox(self.fig.bbox)
-            elif not changed and self._blit_areas(canvas):
-                self.push.present(canvas, self.fig, False)
-                self.frames += 1
-                return
-            else:
-                canvas.restore_region(self._background)
-                if changed:
-                    self._redraw_axes(canvas, list(changed))
-            self._copy_areas(canvas)
-            for artist in self.animated:
-                self._draw_animated(canvas, artist, full)
-            self.push.present(canvas, self.fig, full)
+            # what changes here is drawn here: keep pyplot from asking the backend
+            # for a second, full draw (interactive mode calls draw_idle on every change)
+            callback, self.fig.stale_callback = self.fig.stale_callback, None
+            try:
+                self._draw_frame()
+            finally:
+                self.fig.stale_callback = callback
+                self.fig.stale = False
         self.frames += 1
+
+    def _draw_frame(self) -> None:
+        """Redraw what changed: a full frame, some axes into the background,
+        or only the areas of changed animated artists."""
+        changed = self.update()
+        canvas = self.canvas
+        full = (changed is True or self._background is None
+                or any(ax not in self._extents for ax in changed or ()))
+        if full:
+            self._own_draw = True
+            try:
+                self.push.draw_full(canvas)
+            finally:
+                self._own_draw = False
+            renderer = canvas.get_renderer()
+            self._extents = {ax: ax.get_tightbbox(renderer) for ax in self.fig.axes if ax.get_visible()}
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+        elif not changed and (boxes := self._blit_areas(canvas)) is not None:
+            self.push.present(canvas, self.fig, False, boxes)
+            return
+        else:
+            canvas.restore_region(self._background)
+            if changed:
+                self._redraw_axes(canvas, list(changed))
+        self._copy_areas(canvas)
+        for artist in self.animated:
+            self._draw_animated(canvas, artist, full)
+        self.push.present(canvas, self.fig, full)
 
     def _copy_areas(self, canvas: Any) -> None:
         """Keep the background pixels of each animated area (the canvas holds
@@ -180,28 +191,29 @@ class View:
                 box = Bbox([[0, ext.y0 - 3], [self.fig.bbox.width, ext.y1 + 3]])
             else:
                 box = key.bbox
-            self._areas[key] = canvas.copy_from_bbox(box)
+            self._areas[key] = (canvas.copy_from_bbox(box), box)
 
-    def _blit_areas(self, canvas: Any) -> bool:
+    def _blit_areas(self, canvas: Any) -> list[Any] | None:
         """Restore and redraw only the areas whose animated artists changed
-        (matplotlib marks them stale); the rest of the last frame stays. False
-        when this cannot be done here (a text with no extent yet)."""
+        (matplotlib marks them stale); the rest of the last frame stays. The
+        boxes drawn, or None when this cannot be done here (a text with no
+        extent yet)."""
         dirty: dict[Any, list[Any]] = {}
         for artist in self.animated:
             key = artist.axes if artist.axes is not None else artist
             if key not in self._areas:
-                return False
+                return None
             dirty.setdefault(key, []).append(artist)
         dirty = {k: arts for k, arts in dirty.items()
                  if any(a.stale for a in arts) and (k not in self.fig.axes or k.get_visible())}
         for key, artists in dirty.items():
-            canvas.restore_region(self._areas[key])
+            canvas.restore_region(self._areas[key][0])
             for artist in artists:
                 if artist.axes is not None:
                     artist.axes.draw_artist(artist)
                 else:
                     self.fig.draw_artist(artist)
-        return True
+        return [self._areas[key][1] for key in dirty]
 
     def _redraw_axes(self, canvas: Any, axes: list[Any]) -> None:
         """Redraw some axes into the background: clear the pixels they cover
