@@ -6,8 +6,8 @@ is idle (the client runs a one-line cell every 3 s to see whether the job
 ended). Once with ``%matplotlib widget`` (ipympl; frames by the
 renderer thread) and once with ``%matplotlib tk`` under Xvfb (frames by a Tk
 timer on the kernel's main thread). Throughput is the job's own samples per
-second from start to end of training; runs last long enough (128,000 samples,
-about a minute here) that the first frames' fixed cost fades. Usage: ``python bench_dashboard.py``.
+second from start to end of training; runs last long enough (64,000 samples,
+25 s or more here) that the first frames' fixed cost fades. Usage: ``python bench_dashboard.py``.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def _xvfb() -> tuple[subprocess.Popen, str] | None:
         return proc, ":" + f.readline().strip()
 
 
-def run(n: int = 8000, epochs: int = 16, rounds: int = 2) -> dict[str, str]:
+def run(n: int = 8000, epochs: int = 8, rounds: int = 4) -> dict[str, str]:
     env = {"CUDA_VISIBLE_DEVICES": "", "CNNLIVE_RUNS": tempfile.mkdtemp(prefix="bench-runs-")}
     os.environ.pop("MPLBACKEND", None)
     rows: dict[str, str] = {}
