@@ -132,8 +132,9 @@ def test_a_second_fit_with_the_same_callback_is_a_new_job_and_errors_fail_the_jo
     assert cb.job is not first and first.state is JobState.COMPLETED
     assert len(first.result.batch_history["loss"]) == 2 and first.result.epochs_done == 1  # kept
     assert cb.job.state is JobState.FAILED and cb.job.ended_by == "error" and cb.job.error
-    model.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[cb])  # train function restored
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0, callbacks=[cb])  # train function restored
     assert cb.job.state is JobState.COMPLETED
+    assert cb.job.result.epochs_total == 2  # the new job's card and dashboard know its planned epochs
     del keras
 
 

@@ -209,8 +209,7 @@ class LiveCallback(keras.callbacks.Callback):
         self.initial_epoch = initial_epoch
         self.history: dict[str, list[float]] = {}
         self.batch_history: dict[str, list[float]] = {}
-        self.result = TrainingResult(model=None, history=self.history, batch_history=self.batch_history,
-                                     epochs_total_of=self._total_epochs)
+        self.result = self._new_result()
         self._epoch = initial_epoch or 0
         self._first_epoch: int | None = initial_epoch
         self._t_batch = 0.0
@@ -251,12 +250,17 @@ class LiveCallback(keras.callbacks.Callback):
                 self._lr_value = float("nan")
         return self._lr_value
 
+    def _new_result(self) -> TrainingResult:
+        """A result bound to this callback's histories and planned epochs."""
+        return TrainingResult(model=None, history=self.history, batch_history=self.batch_history,
+                              epochs_total_of=self._total_epochs)
+
     # -- an own fit as an attached job -----------------------------------------
     def _begin_attached(self) -> None:
         if self._job is not None and self._job.done:  # a second fit with the same callback: a new job
             self._job = None  # the finished job keeps its result; this fit gets fresh ones
             self.history, self.batch_history = {}, {}
-            self.result = TrainingResult(model=None, history=self.history, batch_history=self.batch_history)
+            self.result = self._new_result()
             self._step, self._first_epoch = 0, self.initial_epoch
         job = self.job
         self.result.model = model = self.model

@@ -151,6 +151,8 @@ class CompareView(View):
         self.x_range = _Range(0.5, 1.5)
         self.y_ranges = {m: _Range(0.0, 1.02) if "acc" in m else _Range() for m in self.metrics}
         self.status = fig.text(0.01, 0.005, "", fontsize=8)
+        if self.animated:  # live sources: the status line changes with them, drawn like their lines
+            self.animate(self.status)
         fig.tight_layout(rect=(0, 0.04, 1, 1))
         self.update()
 

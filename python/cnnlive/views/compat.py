@@ -137,9 +137,18 @@ class FramePush:
         else:
             _agg_draw(canvas)
 
+    def wants_frame(self, canvas: Any) -> bool:
+        """Whether a frame now would be seen: not while an ipympl figure has no
+        front end, except for the saved picture every few seconds."""
+        if self.kind == "ipympl-binary" and getattr(canvas, "syncing_data_url", False):
+            return time.monotonic() - self._saved_at >= SAVED_PICTURE_EVERY
+        return True
+
     def present(self, canvas: Any, fig: Any, full: bool, boxes: list[Any] | None = None) -> None:
         """Bring the drawn buffer to the screen; ``boxes``: only these areas
         changed (a desktop window copies just them)."""
+        if boxes is not None and not boxes:
+            return
         if self.kind == "ipympl-binary":
             if getattr(canvas, "syncing_data_url", False):
                 self._keep_saved_picture(canvas, full)

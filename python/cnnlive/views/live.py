@@ -31,7 +31,8 @@ log = logging.getLogger("cnnlive")
 def _smooth(values: list[float], k: int = 20) -> np.ndarray:
     """Exponential moving average (span ``k``; the value before the first is
     taken as the first): a convolution with the EMA's weights, cut where they
-    fall below 1e-6, so a NaN only spoils the points it still weighs in."""
+    fall below 1e-6, so a NaN after the first value only spoils the points it
+    still weighs in."""
     v = np.asarray(values, float)
     if len(v) < 2:
         return v
@@ -50,6 +51,14 @@ def _thin(x: np.ndarray, y: Any, most: int = 500) -> tuple[np.ndarray, np.ndarra
     if n and idx[-1] != n - 1:
         idx = np.r_[idx, n - 1]
     return np.asarray(x[:n])[idx], y[:n][idx]
+
+
+def _overlap(a: Any, b: Any) -> bool:
+    """Whether two boxes share pixels (touching edges do not count)."""
+    from matplotlib.transforms import Bbox
+
+    both = Bbox.intersection(a, b)
+    return both is not None and both.width > 0 and both.height > 0
 
 
 def _grow(limit: float, value: float, factor: float = 1.5) -> float:
@@ -83,6 +92,7 @@ class View:
         self._extents: dict[Any, Any] = {}
         self._areas: dict[Any, Any] = {}
         self._born = time.monotonic()
+        self._size: Any = None
         self._status_state: Any = None
         self._status_at = 0.0
         self._own_draw = False
@@ -106,7 +116,8 @@ class View:
     def update(self) -> bool | list[Any]:  # pragma: no cover - overridden
         """Update artists from the job. True when the whole figure needs a
         full redraw, a list of axes when only those changed (limits, titles),
-        False or an empty list when only the animated artists changed."""
+        False or an empty list when only the animated artists changed. A
+        change to anything else that is not reported here is not drawn."""
         raise NotImplementedError
 
     def has_data(self) -> bool:
@@ -150,9 +161,11 @@ class View:
         or only the areas of changed animated artists."""
         changed = self.update()
         canvas = self.canvas
-        full = (changed is True or self._background is None
+        size = (canvas.get_width_height(physical=True), self.fig.dpi)  # a resize or a new pixel ratio
+        full = (changed is True or self._background is None or size != self._size
                 or any(ax not in self._extents for ax in changed or ()))
         if full:
+            self._size = size
             self._own_draw = True
             try:
                 self.push.draw_full(canvas)
@@ -191,6 +204,10 @@ class View:
                 box = Bbox([[0, ext.y0 - 3], [self.fig.bbox.width, ext.y1 + 3]])
             else:
                 box = key.bbox
+            box = box.frozen()
+            if any(_overlap(box, other) for _, other in self._areas.values()):
+                self._areas = {}  # areas that overlap (insets, twin axes): frames restore the whole background
+                return
             self._areas[key] = (canvas.copy_from_bbox(box), box)
 
     def _blit_areas(self, canvas: Any) -> list[Any] | None:
@@ -296,6 +313,8 @@ class View:
         finished = self.watch.done
         if not self.frames and not finished and not self.has_data() and time.monotonic() < self._born + 3.0:
             return True  # the first frame waits a little for data: a figure drawn twice costs a frame each
+        if not finished and not self.push.wants_frame(self.canvas):
+            return True  # nobody would see this frame
         try:
             if version != self.version:
                 self.version = version
@@ -597,7 +616,10 @@ def _lower_priority(niceness: int = 10) -> None:
     """Let this thread yield the CPU to the work it draws (Linux gives each
     thread its own nice value): frames wait a little, training does not."""
     import os
+    import sys
 
+    if not sys.platform.startswith("linux"):  # elsewhere the id would name a process
+        return
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
     except (AttributeError, OSError) as exc:  # not Linux, or not permitted
