@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .frames import to_uint8
-from .live import View
+from .view import View
 
 
 def _tile(img: np.ndarray) -> np.ndarray:

@@ -12,7 +12,8 @@ import numpy as np
 
 from ..events import Channels
 from ..events.watch import Watch, as_watch
-from .live import View, renderer
+from .live import renderer
+from .view import View
 
 
 @dataclass
