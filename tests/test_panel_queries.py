@@ -257,6 +257,9 @@ def test_compare_thinning_sends_epoch_numbers_and_the_last_epoch(tmp_path, monke
     assert run["epochs"] == [1, 4, 7, 10]  # the last epoch is kept
     assert run["history"]["loss"] == [1.0, 4.0, 7.0, 10.0]
     assert run["history"]["val_accuracy"] == [-1.0, -4.0, -7.0, None]  # one epoch short: null at epoch 10
+    _history(tmp_path / "odd-2", [float(e) for e in range(1, 12)])  # 11 epochs: a stride of 3 misses the last
+    odd = panel_queries.compare_message(str(tmp_path), ["odd-2"], "q")["runs"][0]
+    assert odd["epochs"] == [1, 4, 7, 11] and odd["history"]["loss"] == [1.0, 4.0, 7.0, 11.0]
     monkeypatch.setattr(panel_queries, "MAX_EPOCHS_SENT", 2000)  # below the limit: every epoch
     short = panel_queries.compare_message(str(tmp_path), ["long-1"], "q")["runs"][0]
     assert short["epochs"] == list(range(1, 11)) and len(short["history"]["loss"]) == 10
