@@ -171,22 +171,26 @@ export function chartLines(
   histories: Record<string, (number | null)[]>[],
   base: string,
   w = 240,
-  h = 90
+  h = 90,
+  epochNumbers: (number[] | undefined)[] = []
 ): { lines: ChartLine[]; lo: number; hi: number; epochs: number } {
-  const series: { run: number; key: string; values: (number | null)[] }[] = [];
+  const series: { run: number; key: string; values: (number | null)[]; at: (i: number) => number }[] = [];
   histories.forEach((hist, run) => {
+    const numbers = epochNumbers[run];
+    // a thinned history names the epoch of each value; else value i is epoch i + 1
+    const at = (i: number) => numbers?.[i] ?? i + 1;
     for (const key of [base, `val_${base}`]) {
       if (hist[key]?.length) {
-        series.push({ run, key, values: hist[key] });
+        series.push({ run, key, values: hist[key], at });
       }
     }
   });
   const finite = series.flatMap(s => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
-  const epochs = Math.max(0, ...series.map(s => s.values.length));
+  const epochs = Math.max(0, ...series.map(s => (s.values.length ? s.at(s.values.length - 1) : 0)));
   const lo = finite.length ? Math.min(...finite) : 0;
   const hi = finite.length ? Math.max(...finite) : 1;
   const span = hi - lo || 1;
-  const x = (i: number) => (epochs > 1 ? (i / (epochs - 1)) * w : w / 2);
+  const x = (epoch: number) => (epochs > 1 ? ((epoch - 1) / (epochs - 1)) * w : w / 2);
   const y = (v: number) => h - 2 - ((v - lo) / span) * (h - 4);
   const lines = series.map(s => {
     let d = '';
@@ -196,7 +200,7 @@ export function chartLines(
         pen = false;
         return;
       }
-      d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)} `;
+      d += `${pen ? 'L' : 'M'}${x(s.at(i)).toFixed(1)},${y(v).toFixed(1)} `;
       pen = true;
     });
     if (s.values.length === 1 && d) {

@@ -44,22 +44,25 @@ const plugin: JupyterFrontEndPlugin<void> = {
     let settings: PanelSettings = FALLBACK_SETTINGS;
     const model = new PanelModel(trans);
     let link: KernelLink | null = null;
-    const request = (action: Action, jobId?: number, params?: RequestParams): void => {
+    /** Send a request; its id, or null when not sent (not connected). */
+    const request = (action: Action, jobId?: number, params?: RequestParams): string | null => {
       if (link) {
-        link.request(action, jobId, params);
-      } else {
-        model.setNotice(trans.__('Not connected.'));
+        return link.request(action, jobId, params);
       }
+      model.setNotice(trans.__('Not connected.'));
+      return null;
     };
-    /** A read-only request that may not be valid (e.g. a hand-edited name): say why. */
-    const query = (action: Action, jobId?: number, params?: RequestParams): void => {
+    /** A read-only request that may not be valid (e.g. a hand-edited name): say
+     *  why; whether it was sent. */
+    const query = (action: Action, jobId?: number, params?: RequestParams): boolean => {
       try {
-        request(action, jobId, params);
+        return request(action, jobId, params) !== null;
       } catch (err) {
         model.setNotice(trans.__('Error: %1', (err as Error).message));
+        return false;
       }
     };
-    const listRuns = () => query('runs');
+    const listRuns = () => void query('runs');
     const run = (command: string) => (jobId: number) => void app.commands.execute(command, { jobId });
     const panel = new CnnLivePanel(
       model,
@@ -72,12 +75,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
         resume: run(CommandIDs.resumeJob),
         adjust: (jobId: number, params: RequestParams) => request('adjust', jobId, params),
         stopAfterEpoch: run(CommandIDs.stopAfterEpoch),
-        frame: (jobId: number, index: number) => query('frame', jobId, { index })
+        frame: (jobId: number, index: number | null) =>
+          index === null
+            ? model.followNewest(jobId)
+            : model.requestFrame(jobId, index, i => query('frame', jobId, { index: i }))
       },
       settings,
       {
         list: listRuns,
-        compare: (folders: string[]) => query('compare', undefined, { runs: folders as [string, ...string[]] })
+        compare: (folders: string[]) => void query('compare', undefined, { runs: folders as [string, ...string[]] })
       }
     );
     model.runsWanted.connect(() => listRuns());

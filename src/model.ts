@@ -68,6 +68,10 @@ function bytesOf(raw: ArrayBuffer | DataView): Uint8Array {
 
 /** Resource samples kept for the header's graphs (one every ~2 s). */
 export const HISTORY_POINTS = 90;
+/** The most runs one comparison overlays (the protocol's limit). */
+export const MAX_COMPARED = 12;
+/** A frame request unanswered this long no longer holds back the next one. */
+export const FRAME_STALE_MS = 15000;
 
 export interface ResourceHistory {
   cpu: number[];
@@ -130,6 +134,8 @@ export class PanelModel {
   runs: RunRow[] = [];
   runsFolder = '';
   runsLoaded = false;
+  /** How many runs the folder holds (more than `runs` when the list was cut). */
+  runsTotal = 0;
   runsError = '';
   /** Run folders ticked for Compare. */
   selected = new Set<string>();
@@ -149,22 +155,82 @@ export class PanelModel {
     return this._runsWanted;
   }
 
-  /** Remember what request `requestId` was for (its error reply goes there). */
+  /** Remember what request `requestId` was for (its error reply goes there);
+   *  a new frame request clears the card's last frame error. */
   expect(requestId: string, action: string, jobId?: number): void {
+    if (action === 'frame' && jobId !== undefined && this.frameErrors.delete(jobId)) {
+      this._changed.emit();
+    }
     this._pending.set(requestId, { action, jobId });
     if (this._pending.size > 200) {
       this._pending.delete(this._pending.keys().next().value as string);
     }
   }
 
-  /** Tick or untick a run for Compare. */
-  select(folder: string, on: boolean): void {
+  /** Tick or untick a run for Compare; false (nothing changes) when
+   *  `MAX_COMPARED` runs are ticked already. */
+  select(folder: string, on: boolean): boolean {
+    if (on && !this.canSelect(folder)) {
+      return false;
+    }
     if (on) {
       this.selected.add(folder);
     } else {
       this.selected.delete(folder);
     }
     this._changed.emit();
+    return true;
+  }
+
+  /** Whether `folder` can be ticked (or is): fewer than `MAX_COMPARED` ticked. */
+  canSelect(folder: string): boolean {
+    return this.selected.has(folder) || this.selected.size < MAX_COMPARED;
+  }
+
+  /** Ask for snapshot `index` of job `jobId` through `send` (false: not
+   *  sent). One request per job is in flight at a time: while one is, the
+   *  latest index asked for waits and is sent when the answer comes. */
+  requestFrame(jobId: number, index: number, send: (index: number) => boolean): void {
+    const busy = this._frameAsks.get(jobId);
+    if (busy && Date.now() - busy.since < FRAME_STALE_MS) {
+      busy.next = index;
+      busy.send = send;
+      return;
+    }
+    this._sendFrame(jobId, index, send);
+  }
+
+  /** The card's slider follows the newest snapshot again: forget a waiting
+   *  frame request and the card's frame error. */
+  followNewest(jobId: number): void {
+    const busy = this._frameAsks.get(jobId);
+    if (busy) {
+      busy.next = null;
+    }
+    if (this.frameErrors.delete(jobId)) {
+      this._changed.emit();
+    }
+  }
+
+  /** Whether a frame request of `jobId` awaits its answer. */
+  frameInFlight(jobId: number): boolean {
+    return this._frameAsks.has(jobId);
+  }
+
+  private _sendFrame(jobId: number, index: number, send: (index: number) => boolean): void {
+    this._frameAsks.set(jobId, { since: Date.now(), next: null, send });
+    if (!send(index)) {
+      this._frameAsks.delete(jobId);
+    }
+  }
+
+  /** A frame request of `jobId` was answered: send the one waiting, if any. */
+  private _frameAnswered(jobId: number): void {
+    const busy = this._frameAsks.get(jobId);
+    this._frameAsks.delete(jobId);
+    if (busy && busy.next !== null) {
+      this._sendFrame(jobId, busy.next, busy.send);
+    }
   }
 
   /** Close the comparison figure. */
@@ -260,11 +326,13 @@ export class PanelModel {
         this.jobs.delete(msg.id);
         this.frames.delete(msg.id);
         this.frameErrors.delete(msg.id);
+        this._frameAsks.delete(msg.id);
         break;
       case 'runs': {
         this.runs = msg.runs;
         this.runsFolder = msg.folder;
         this.runsLoaded = true;
+        this.runsTotal = Math.max(msg.total ?? 0, msg.runs.length);
         this.runsError = '';
         const present = new Set(msg.runs.map(r => r.folder));
         this.selected = new Set([...this.selected].filter(f => present.has(f)));
@@ -295,6 +363,7 @@ export class PanelModel {
           version: (old?.version ?? 0) + 1
         });
         this.frameErrors.delete(msg.job_id);
+        this._frameAnswered(msg.job_id);
         break;
       }
       case 'resources':
@@ -320,6 +389,7 @@ export class PanelModel {
           this.runsError = error;
         } else if (!msg.ok && pending?.action === 'frame' && pending.jobId !== undefined) {
           this.frameErrors.set(pending.jobId, error);
+          this._frameAnswered(pending.jobId);
         } else {
           this.notice = msg.ok ? msg.message : error;
         }
@@ -362,6 +432,7 @@ export class PanelModel {
     this.jobs.clear();
     this.frames.clear();
     this.frameErrors.clear();
+    this._frameAsks.clear();
     this.comparison = null;
     this.compareError = '';
     this.resources = null;
@@ -373,4 +444,5 @@ export class PanelModel {
   private _pending = new Map<string, Pending>();
   private _changed = new Signal<this, void>(this);
   private _runsWanted = new Signal<this, RunsReason>(this);
+  private _frameAsks = new Map<number, { since: number; next: number | null; send: (index: number) => boolean }>();
 }

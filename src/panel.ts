@@ -30,8 +30,9 @@ export interface CardActions {
   adjust(jobId: number, params: RequestParams): void;
   /** Stop a training job at the end of its current epoch. */
   stopAfterEpoch(jobId: number): void;
-  /** Ask the kernel for kept snapshot `index` of an OIP job. */
-  frame(jobId: number, index: number): void;
+  /** Ask the kernel for kept snapshot `index` of an OIP job (null: the
+   *  slider is back at the newest and follows it). */
+  frame(jobId: number, index: number | null): void;
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -193,8 +194,9 @@ class CardView {
     this._slider.title = t.__('Scrub through the kept snapshots; at the right end it follows the newest');
     this._slider.oninput = () => {
       const wanted = this._scrub.move(Number(this._slider.value));
-      if (wanted !== null) {
-        actions.frame(this._id, wanted);
+      actions.frame(this._id, wanted); // coalesced in the model: one request in flight per card
+      if (wanted === null) {
+        this._frameError = '';
       }
       this._showImage();
     };
@@ -230,7 +232,7 @@ class CardView {
     } else {
       this._frameLabel.textContent = t.__('loading snapshot %1…', (this._scrub.wanted ?? 0) + 1);
     }
-    if (this._frameError) {
+    if (this._frameError && !this._scrub.following) {
       this._frameLabel.textContent = this._frameError;
     }
   }

@@ -139,6 +139,10 @@ export interface RunsList {
    * @maxItems 500
    */
   runs: RunRow[];
+  /**
+   * how many runs the folder holds (more than sent when over 500)
+   */
+  total?: number;
 }
 /**
  * One saved run folder of the runs folder.
@@ -172,6 +176,10 @@ export interface Comparison {
     history: {
       [k: string]: (number | null)[];
     };
+    /**
+     * the epoch number (from 1) of each value sent (a long history is thinned)
+     */
+    epochs?: number[];
   }[];
 }
 /**

@@ -3,7 +3,9 @@
 // epoch histories (one SVG chart per metric, one colour per run, validation
 // dashed).
 import { TranslationBundle } from '@jupyterlab/translation';
-import { PanelModel } from './model';
+import { MAX_COMPARED, PanelModel } from './model';
+
+export { MAX_COMPARED };
 import { chartLines, compareMetrics, formatBest, formatValue, metricLabel } from './format';
 
 /** What the section's buttons do (the plugin sends the requests). */
@@ -14,8 +16,6 @@ export interface RunsActions {
 
 /** Colours of compared runs (readable on light and dark themes). */
 export const RUN_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
-/** The most runs one comparison overlays (the protocol's limit). */
-export const MAX_COMPARED = 12;
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -34,6 +34,22 @@ function svg(tag: string, attrs: Record<string, string>): SVGElement {
     node.setAttribute(k, v);
   }
   return node;
+}
+
+/** The line under the section's title: how many runs (and how many of
+ *  them are shown when the kernel cut the list), or that they are loading. */
+export function runsFolderText(m: PanelModel, t: TranslationBundle): string {
+  const folder = m.runsFolder.split(/[\\/]/).filter(Boolean).pop() ?? m.runsFolder;
+  if (!m.runsLoaded) {
+    return t.__('Loading the runs folder…');
+  }
+  if (!m.runs.length) {
+    return t.__('No saved runs in %1 yet.', folder);
+  }
+  if (m.runsTotal > m.runs.length) {
+    return t.__('showing %1 of %2 runs in %3 (the newest)', m.runs.length, m.runsTotal, folder);
+  }
+  return t._n('%1 run in %2', '%1 runs in %2', m.runs.length, folder);
 }
 
 export class RunsView {
@@ -72,18 +88,17 @@ export class RunsView {
     const t = this._trans;
     const m = this._model;
     this.node.style.display = m.status === 'connected' && !m.mismatch ? '' : 'none';
-    const folder = m.runsFolder.split(/[\\/]/).filter(Boolean).pop() ?? m.runsFolder;
-    this._folder.textContent = m.runsLoaded
-      ? m.runs.length
-        ? t._n('%1 run in %2', '%1 runs in %2', m.runs.length, folder)
-        : t.__('No saved runs in %1 yet.', folder)
-      : t.__('Loading the runs folder…');
+    this._folder.textContent = runsFolderText(m, t);
     this._folder.title = m.runsFolder;
     const error = m.compareError || m.runsError;
     this._error.textContent = error;
     this._error.style.display = error ? '' : 'none';
     this._compare.disabled = m.selected.size === 0;
     this._compare.textContent = m.selected.size ? t.__('Compare (%1)', m.selected.size) : t.__('Compare');
+    this._compare.title =
+      m.selected.size >= MAX_COMPARED
+        ? t.__('%1 runs at most: untick one to tick another', MAX_COMPARED)
+        : t.__("Overlay the ticked runs' metric curves");
     const key = JSON.stringify([m.runs, [...m.selected]]);
     if (key !== this._shownRuns) {
       this._shownRuns = key;
@@ -106,10 +121,17 @@ export class RunsView {
       const box = el('input', 'jp-cnnlive-run-select');
       box.type = 'checkbox';
       box.checked = m.selected.has(run.folder);
-      box.disabled = !run.epochs; // only runs with an epoch history can be compared
+      const full = !m.canSelect(run.folder);
+      box.disabled = !run.epochs || full; // only runs with an epoch history; MAX_COMPARED at most
       box.setAttribute('aria-label', t.__('Compare %1', run.folder));
-      box.title = box.disabled ? t.__('No epoch history to compare') : t.__('Tick to compare');
-      box.onchange = () => m.select(run.folder, box.checked);
+      box.title = !run.epochs
+        ? t.__('No epoch history to compare')
+        : full
+          ? t.__('%1 runs at most can be compared', MAX_COMPARED)
+          : t.__('Tick to compare');
+      box.onchange = () => {
+        box.checked = m.select(run.folder, box.checked) ? box.checked : false;
+      };
       const name = el('span', 'jp-cnnlive-run-name', run.folder);
       name.title = `${m.runsFolder}/${run.folder}`;
       const line = el('label', 'jp-cnnlive-run-line');
@@ -141,6 +163,7 @@ export class RunsView {
     }
     this._figure.style.display = '';
     const histories = runs.map(r => r.history);
+    const epochNumbers = runs.map(r => r.epochs);
     const legend = el('div', 'jp-cnnlive-legend');
     runs.forEach((run, i) => {
       const item = el('span', 'jp-cnnlive-legend-item');
@@ -151,7 +174,7 @@ export class RunsView {
     });
     legend.append(el('span', 'jp-cnnlive-legend-note', t.__('solid: training · dashed: validation')));
     const charts = compareMetrics(histories).map(base => {
-      const { lines, lo, hi, epochs } = chartLines(histories, base);
+      const { lines, lo, hi, epochs } = chartLines(histories, base, 240, 90, epochNumbers);
       const box = el('div', 'jp-cnnlive-chart');
       box.dataset.metric = base;
       const title = el('div', 'jp-cnnlive-chart-title', metricLabel(base, t));

@@ -79,11 +79,18 @@ def test_compare_bad_input_is_a_clear_error_and_changes_nothing(runs_bridge):
     validate(reply, "KernelMessage")
     assert reply["type"] == "reply" and reply["ok"] is False and reply["request_id"] == "q-compare"
     assert "gone-9" in reply["message"] and "small-1" in reply["message"]  # names the runs found
+    assert reply["message"].startswith("unknown run 'gone-9' in ") and "; runs: " in reply["message"]
     reply = bridge.handle(_req("compare", runs=["oip-3"]))
     assert reply["ok"] is False and "no epoch history" in reply["message"]
-    for bad in (["../small-1"], [".."], [str(root / "small-1")], []):  # names only, never paths
+    assert reply["message"].endswith("runs that have one: small-2, small-1") or \
+        reply["message"].endswith("runs that have one: small-1, small-2")
+    for bad, words in ((["../small-1"], "'../small-1' is not a run folder name"), ([".."], "'..' is not a run"),
+                       ([str(root / "small-1")], "never a path"), ([], "a list of 1 to 12 run folder names"),
+                       ([f"r{i}" for i in range(13)], "at most 12 runs, not 13")):  # names only, never paths
         reply = bridge.handle(_req("compare", runs=bad))
         assert reply["ok"] is False and reply["type"] == "reply"
+        assert words in reply["message"], reply["message"]
+        assert "is not valid under any of the given schemas" not in reply["message"]
     shutil.rmtree(root / "small-2")  # listed in the panel, removed on disk since
     reply = bridge.handle(_req("compare", runs=["small-2"]))
     assert reply["ok"] is False and "small-2" in reply["message"]
@@ -96,7 +103,7 @@ def test_timeline_and_every_epoch_results_give_snapshots_by_index():
         t.add(f"step {step * 10}", np.full((2, 4, 4, 1), step, np.float32), value=step / 2)
     label, images, value = t.frame(1)
     assert label == "step 10" and images[0, 0, 0, 0] == 1 and value == 0.5 and t.newest == "step 20"
-    with pytest.raises(IndexError, match="out of range: 3 kept"):
+    with pytest.raises(IndexError, match=r"snapshot index 3 is out of range 0\.\.2 \(3 kept\)"):
         t.frame(3)
     result = OIPResult(np.zeros((2, 4, 4, 1), np.float32), np.array([1.0, 3.0]), [0, 1], [(3.0,)] * 2,
                        np.zeros((0, 2)), np.zeros((1, 2, 4, 4, 1), np.float32), {}, timeline=t)
@@ -111,8 +118,10 @@ def test_timeline_and_every_epoch_results_give_snapshots_by_index():
     assert epochs.snapshot_count == 2 and epochs.snapshot_newest == "epoch 2"
     label, grid, value = epochs.snapshot(0)
     assert label == "epoch 1" and value == 2.0 and grid.max() == 1
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match=r"snapshot index -1 is out of range 0\.\.1 \(2 kept\)"):
         epochs.snapshot(-1)
+    with pytest.raises(IndexError, match="none kept yet"):
+        OIPTimeline(cap=1 << 30).snapshot(0)
 
 
 @pytest.mark.slow
@@ -132,13 +141,14 @@ def test_oip_card_counts_snapshots_and_a_frame_request_sends_one(runs_dir):
     assert buffers[0][:4] == b"\x89PNG" and isinstance(msg["objective"], float)
     last, last_buffers = bridge.respond(_req("frame", job_id=job.id, index=count - 1))
     assert last["label"] == "step 60" and last_buffers[0] != buffers[0]  # another image
-    for bad, words in ((_req("frame", job_id=job.id, index=count), "out of range"),
+    for bad, words in ((_req("frame", job_id=job.id, index=count),
+                        f"job {job.id}: snapshot index {count} is out of range 0..{count - 1}"),
                        (_req("frame", job_id=4242, index=0), "known ids")):
         reply = bridge.handle(bad)
         validate(reply, "KernelMessage")
         assert reply["ok"] is False and words in reply["message"], reply
     reply = bridge.handle(_req("frame", job_id=job.id, index=-1))
-    assert reply["ok"] is False  # the schema rejects it
+    assert reply["ok"] is False and "frame index must be an integer from 0" in reply["message"]
     assert job.state.value == "completed" and len(job.result.timeline) == count  # nothing changed
     mgr.remove(job)
 
@@ -182,3 +192,117 @@ def test_card_epoch_total_follows_adjust_while_paused(runs_dir):
         assert card(job)["epoch"]["total"] == job.steering.epochs_done + 1
     finally:
         job.cancel(), job.wait(60)
+
+
+def test_malformed_history_files_still_give_a_valid_runs_list(tmp_path):
+    mgr = jobs.JobManager()
+    mgr.runs_root = str(tmp_path)
+    _history(tmp_path / "good-1", [1.0, 0.5], [0.5, 0.6])
+    for i, body in enumerate([{"epoch": {"loss": [1.0]}, "epochs_done": True},
+                              {"epoch": {"loss": [1.0]}, "epochs_done": -3, "ended": 7},
+                              {"epoch": {"val_loss": [1e400, 2.0]}, "epochs_done": 2.5},
+                              [1, 2], "text"], start=2):
+        (tmp_path / f"bad-{i}").mkdir()
+        (tmp_path / f"bad-{i}" / "history.json").write_text(json.dumps(body))
+    (tmp_path / "bad-9").mkdir()
+    (tmp_path / "bad-9" / "history.json").write_text("{not json")
+    msg = PanelBridge(mgr).handle(_req("runs"))
+    validate(msg, "KernelMessage")  # the panel drops a message the schema rejects
+    rows = {r["folder"]: r for r in msg["runs"]}
+    assert len(rows) == 7 and msg["total"] == 7
+    assert rows["good-1"]["epochs"] == 2 and rows["good-1"]["best"]["value"] == 0.6
+    assert rows["bad-2"]["epochs"] == 1 and rows["bad-3"]["epochs"] == 1  # counted from the history instead
+    assert rows["bad-4"]["best"] == {"metric": "val_loss", "value": 2.0, "epoch": 2}
+
+
+def test_runs_list_says_how_many_it_cut(tmp_path, monkeypatch):
+    from cnnlive.surfaces import panel_queries
+
+    monkeypatch.setattr(panel_queries, "MAX_RUNS_SENT", 3)
+    for i in range(5):
+        (tmp_path / f"r-{i}").mkdir()
+    msg = panel_queries.runs_message(str(tmp_path), "q")
+    validate(msg, "KernelMessage")
+    assert len(msg["runs"]) == 3 and msg["total"] == 5
+
+
+def test_listing_reuses_parsed_histories_until_the_file_changes(tmp_path, monkeypatch):
+    from cnnlive.engines import runs
+
+    _history(tmp_path / "a-1", [1.0, 0.5])
+    parsed = []
+    real = runs.read_history
+    monkeypatch.setattr(runs, "read_history", lambda path: parsed.append(path) or real(path))
+    assert runs.list_runs(str(tmp_path))["a-1"].epochs == 2
+    assert runs.list_runs(str(tmp_path))["a-1"].epochs == 2
+    assert len(parsed) == 1  # the second listing read no file
+    runs.list_runs(str(tmp_path))["a-1"].history["loss"].append(9.0)  # a caller's change stays its own
+    assert runs.list_runs(str(tmp_path))["a-1"].history["loss"] == [1.0, 0.5]
+    _history(tmp_path / "b-2", [1.0])
+    (tmp_path / "a-1" / "history.json").write_text(json.dumps({"epoch": {"loss": [1.0, 0.5, 0.2]}}))
+    assert runs.list_runs(str(tmp_path))["a-1"].epochs == 3 and len(parsed) == 3
+    for i in range(runs.CACHE_SIZE + 5):
+        runs.cached_history(str(tmp_path / f"none-{i}.json"))
+    assert len(runs._CACHE) <= runs.CACHE_SIZE
+
+
+def test_compare_thinning_sends_epoch_numbers_and_the_last_epoch(tmp_path, monkeypatch):
+    from cnnlive.surfaces import panel_queries
+
+    monkeypatch.setattr(panel_queries, "MAX_EPOCHS_SENT", 4)
+    _history(tmp_path / "long-1", [float(e) for e in range(1, 11)], [float(-e) for e in range(1, 10)])
+    msg = panel_queries.compare_message(str(tmp_path), ["long-1"], "q")
+    validate(msg, "KernelMessage")
+    run = msg["runs"][0]
+    assert run["epochs"] == [1, 4, 7, 10]  # the last epoch is kept
+    assert run["history"]["loss"] == [1.0, 4.0, 7.0, 10.0]
+    assert run["history"]["val_accuracy"] == [-1.0, -4.0, -7.0, None]  # one epoch short: null at epoch 10
+    _history(tmp_path / "odd-2", [float(e) for e in range(1, 12)])  # 11 epochs: a stride of 3 misses the last
+    odd = panel_queries.compare_message(str(tmp_path), ["odd-2"], "q")["runs"][0]
+    assert odd["epochs"] == [1, 4, 7, 11] and odd["history"]["loss"] == [1.0, 4.0, 7.0, 11.0]
+    monkeypatch.setattr(panel_queries, "MAX_EPOCHS_SENT", 2000)  # below the limit: every epoch
+    short = panel_queries.compare_message(str(tmp_path), ["long-1"], "q")["runs"][0]
+    assert short["epochs"] == list(range(1, 11)) and len(short["history"]["loss"]) == 10
+
+
+class _BrokenTimeline(Timeline):
+    def frame(self, index):
+        raise AttributeError("'NoneType' object has no attribute 'shape'")
+
+
+def test_an_unexpected_error_while_answering_still_sends_a_reply(tmp_path, caplog):
+    mgr = jobs.JobManager()
+    mgr.runs_root = str(tmp_path)
+    timeline = _BrokenTimeline(cap=1 << 30)
+    timeline.add("step 0", np.zeros((1, 4, 4, 1), np.float32), value=0.0)
+    result = OIPResult(np.zeros((1, 4, 4, 1), np.float32), np.array([1.0]), [0], [(3.0,)],
+                       np.zeros((0, 1)), np.zeros((1, 1, 4, 4, 1), np.float32), {}, timeline=timeline)
+
+    async def work(ctx):
+        return result
+
+    job = mgr.start(work, name="broken", kind="oip")
+    assert job.wait(60).value == "completed"
+    bridge = PanelBridge(mgr)
+    with caplog.at_level("ERROR", logger="cnnlive"):
+        reply = bridge.handle(_req("frame", job_id=job.id, index=0))
+    validate(reply, "KernelMessage")
+    assert reply["type"] == "reply" and reply["ok"] is False and reply["request_id"] == "q-frame"
+    assert reply["message"] == (f"could not send snapshot 0 of job {job.id}: AttributeError: "
+                                "'NoneType' object has no attribute 'shape'")
+    assert any("frame request failed" in r.getMessage() for r in caplog.records)
+    assert bridge.handle(_req("runs"))["type"] == "runs"  # the bridge keeps answering
+    mgr.remove(job)
+
+
+def test_an_oip_job_without_snapshots_yet_says_so(tmp_path):
+    mgr = jobs.JobManager()
+
+    async def work(ctx):
+        return None
+
+    job = mgr.start(work, name="early", kind="oip")
+    assert job.wait(60).value == "completed"
+    reply = PanelBridge(mgr).handle(_req("frame", job_id=job.id, index=0))
+    assert reply["ok"] is False and reply["message"] == f"job {job.id} has no snapshots yet"
+    mgr.remove(job)

@@ -4,7 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { isPanelMessage, makeRequest } from '../../src/guards';
-import { PanelModel, RunsReason } from '../../src/model';
+import { MAX_COMPARED, PanelModel, RunsReason } from '../../src/model';
+import { runsFolderText } from '../../src/runs';
 import { PROTOCOL_VERSION } from '../../src/protocol';
 import { chartLines, compareMetrics, formatBest } from '../../src/format';
 import { SnapshotSlider } from '../../src/slider';
@@ -209,5 +210,87 @@ describe('the compare chart', () => {
   it('writes the best validation value with its unit', () => {
     expect(formatBest({ metric: 'val_accuracy', value: 0.912, epoch: 3 }, trans)).toBe('val accuracy 91.2 % (epoch 3)');
     expect(formatBest(null, trans)).toBe('');
+  });
+});
+
+describe('review fixes: frame requests, compare limit, cut lists, thinned histories', () => {
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47]).buffer;
+
+  it('clears a card frame error when a new frame request goes out or the slider follows the newest', () => {
+    const { m } = connected();
+    m.expect('rf', 'frame', 2);
+    m.apply({ type: 'reply', request_id: 'rf', ok: false, message: 'job 2: snapshot index 9 is out of range 0..3' });
+    expect(m.frameErrors.get(2)).toMatch(/out of range/);
+    m.expect('rf2', 'frame', 2);
+    expect(m.frameErrors.has(2)).toBe(false);
+    m.apply({ type: 'reply', request_id: 'rf2', ok: false, message: 'job 2 has no snapshots yet' });
+    expect(m.frameErrors.get(2)).toMatch(/no snapshots yet/);
+    m.followNewest(2);
+    expect(m.frameErrors.has(2)).toBe(false);
+  });
+
+  it('keeps at most one frame request in flight per card and sends the latest index when it returns', () => {
+    const { m } = connected();
+    const sent: number[] = [];
+    let n = 0;
+    const send = (jobId: number) => (index: number) => {
+      sent.push(index);
+      m.expect(`f${++n}`, 'frame', jobId);
+      return true;
+    };
+    m.requestFrame(2, 1, send(2));
+    m.requestFrame(2, 2, send(2));
+    m.requestFrame(2, 3, send(2));
+    m.requestFrame(5, 0, send(5)); // another card is not held back
+    expect(sent).toEqual([1, 0]);
+    const frame = fixture('kernel', 'valid', 'frame.json');
+    m.apply({ ...frame, request_id: 'f1', job_id: 2, index: 1 }, [png]);
+    expect(sent).toEqual([1, 0, 3]); // the latest asked, the ones between skipped
+    expect(m.frameInFlight(2)).toBe(true);
+    m.apply({ type: 'reply', request_id: 'f3', ok: false, message: 'job 2: snapshot index 3 is out of range 0..2' });
+    expect(m.frameInFlight(2)).toBe(false); // an error answers too
+    m.requestFrame(2, 2, send(2));
+    expect(sent).toEqual([1, 0, 3, 2]);
+    m.followNewest(2); // back at the newest: a waiting index is dropped
+    m.requestFrame(2, 1, send(2));
+    m.followNewest(2);
+    m.apply({ ...frame, request_id: 'f4', job_id: 2, index: 2 }, [png]);
+    expect(sent).toEqual([1, 0, 3, 2]);
+    m.requestFrame(7, 1, () => false); // not sent (not connected): the next one is not held
+    expect(m.frameInFlight(7)).toBe(false);
+  });
+
+  it('ticks at most MAX_COMPARED runs for Compare', () => {
+    const { m } = connected();
+    for (let i = 0; i < MAX_COMPARED; i++) {
+      expect(m.select(`r-${i}`, true)).toBe(true);
+    }
+    expect(m.canSelect('r-99')).toBe(false);
+    expect(m.select('r-99', true)).toBe(false);
+    expect(m.selected.size).toBe(MAX_COMPARED);
+    expect(m.canSelect('r-0')).toBe(true); // a ticked one can be unticked
+    m.select('r-0', false);
+    expect(m.select('r-99', true)).toBe(true);
+  });
+
+  it('says how many runs a cut list shows', () => {
+    const { m } = connected();
+    const trans2 = { ...trans, _n: (one: string, many: string, n: number, ...args: unknown[]) =>
+      trans.__(n === 1 ? one : many, n, ...args) } as any;
+    const row = (i: number) => ({ folder: `r-${i}`, name: 'r', kind: 'train', date: '2026-11-22 10:00:00', epochs: 1, best: null });
+    expect(runsFolderText(m, trans2)).toBe('Loading the runs folder…');
+    m.apply({ type: 'runs', request_id: null, folder: '/x/runs', runs: [row(1), row(2)], total: 900 });
+    expect(m.runsTotal).toBe(900);
+    expect(runsFolderText(m, trans2)).toBe('showing 2 of 900 runs in runs (the newest)');
+    m.apply({ type: 'runs', request_id: null, folder: '/x/runs', runs: [row(1), row(2)], total: 2 });
+    expect(runsFolderText(m, trans2)).toBe('2 runs in runs');
+  });
+
+  it('plots a thinned history at its epoch numbers', () => {
+    const hist = [{ loss: [1, 0.5, 0] }, { loss: [1, 0] }];
+    const { lines, epochs } = chartLines(hist, 'loss', 240, 90, [[1, 5, 10], undefined]);
+    expect(epochs).toBe(10);
+    expect(lines[0].d).toBe('M0.0,2.0 L106.7,45.0 L240.0,88.0'); // epoch 5 at 4/9 of the width
+    expect(lines[1].d).toBe('M0.0,2.0 L26.7,88.0'); // unthinned: value i is epoch i + 1
   });
 });

@@ -21,7 +21,7 @@ from .backend import keras
 from .models import spatial_layers
 from .noise import check_wavelengths, initial_noise
 from .objectives import OBJECTIVES, Layer, Map, Node, Objective, ObjectiveLike, as_objective, label as objective_label
-from .timeline import Thinning, Timeline, cap_bytes, save_gif as _timeline_gif
+from .timeline import Thinning, Timeline, cap_bytes, check_snapshot_index, save_gif as _timeline_gif
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,7 @@ class OIPResult:
 
     @property
     def snapshot_newest(self) -> str:
+        """The label of the newest kept snapshot ("step 60"; "" when none)."""
         return self.timeline.newest if self.timeline is not None else ""
 
     def snapshot(self, index: int) -> tuple[str, np.ndarray, float | None]:
@@ -350,13 +351,13 @@ class OIPTimeline(list):
 
     @property
     def snapshot_newest(self) -> str:
+        """The label of the newest kept epoch ("epoch 3"; "" when none)."""
         return f"epoch {self[-1].provenance.get('epoch', len(self) - 1)}" if self else ""
 
     def snapshot(self, index: int) -> tuple[str, np.ndarray, float | None]:
         """Kept epoch ``index`` (0: the oldest) as ``(label, grid image, mean
         best activation)``; IndexError when out of range."""
-        if not 0 <= index < len(self):
-            raise IndexError(f"snapshot {index} is out of range: {len(self)} kept (0 to {len(self) - 1})")
+        check_snapshot_index(index, len(self))
         r = self[index]
         return f"epoch {r.provenance.get('epoch', index)}", r.grid(), float(np.mean(r.activations))
 

@@ -9,6 +9,8 @@ import html
 import json
 import os
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterator
@@ -61,8 +63,36 @@ def read_history(path: str) -> dict[str, Any]:
         return out
 
     done = raw.get("epochs_done")
-    return {"epoch": clean(epoch), "batch": clean(batch), "ended": raw.get("ended"),
-            "epochs_done": done if isinstance(done, int) else None}
+    ended = raw.get("ended")
+    return {"epoch": clean(epoch), "batch": clean(batch), "ended": ended if isinstance(ended, str) else None,
+            "epochs_done": done if isinstance(done, int) and not isinstance(done, bool) and done >= 0 else None}
+
+
+_CACHE: OrderedDict[str, tuple[tuple[int, int], dict[str, Any]]] = OrderedDict()
+CACHE_SIZE = 256  # parsed histories kept (listing the runs folder reads each one)
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_history(path: str) -> dict[str, Any]:
+    """:func:`read_history` of ``path``, reused while the file's mtime and size
+    stay the same (a small LRU cache; callers must not change the result)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return read_history(path)
+    key = (st.st_mtime_ns, st.st_size)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(path)
+        if hit is not None and hit[0] == key:
+            _CACHE.move_to_end(path)
+            return hit[1]
+    history = read_history(path)
+    with _CACHE_LOCK:
+        _CACHE[path] = (key, history)
+        _CACHE.move_to_end(path)
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return history
 
 
 def metric_names(history: dict[str, list[float]]) -> list[str]:
@@ -110,8 +140,8 @@ def read_run(path: str) -> Run:
     stamps = [os.path.getmtime(os.path.join(path, f)) for f in files] or [os.path.getmtime(path)]
     run = Run(name, run_id, _kind(files), datetime.fromtimestamp(max(stamps)), os.path.abspath(path))
     if "history.json" in files:
-        h = read_history(os.path.join(path, "history.json"))
-        run.history, run.ended = h["epoch"], h["ended"]
+        h = cached_history(os.path.join(path, "history.json"))
+        run.history, run.ended = {k: list(v) for k, v in h["epoch"].items()}, h["ended"]
         run.epochs = h["epochs_done"] if h["epochs_done"] is not None else max(
             (len(v) for v in h["epoch"].values()), default=0)
         run.best = best_validation(h["epoch"])
@@ -193,5 +223,5 @@ def resolve_run(ref: Any, folder: str) -> Run:
                             f"{', '.join(found) if found else 'none'}")
 
 
-__all__ = ["Run", "RunsTable", "best_validation", "list_runs", "metric_names", "read_history", "read_run",
+__all__ = ["Run", "RunsTable", "best_validation", "cached_history", "list_runs", "metric_names", "read_history", "read_run",
            "resolve_run"]

@@ -23,6 +23,13 @@ def cap_bytes(mb: float | None = None) -> int:
     return int(float(mb) * 2**20)
 
 
+def check_snapshot_index(index: int, count: int) -> None:
+    """Raise IndexError naming the valid range unless ``0 <= index < count``."""
+    if not 0 <= index < count:
+        valid = f"0..{count - 1}" if count else "none kept yet"
+        raise IndexError(f"snapshot index {index} is out of range {valid} ({count} kept)")
+
+
 class Thinning:
     """Which items of a growing sequence to keep under a cap: items whose
     index is a multiple of a stride, plus the newest; past the cap the stride
@@ -96,9 +103,7 @@ class Timeline:
     def frame(self, index: int) -> tuple[str, np.ndarray, float | None]:
         """``(label, images, value)`` of kept frame ``index`` (0: the oldest)."""
         with self._lock:
-            if not 0 <= index < len(self.frames):
-                raise IndexError(f"snapshot {index} is out of range: {len(self.frames)} kept (0 to "
-                                 f"{len(self.frames) - 1})")
+            check_snapshot_index(index, len(self.frames))
             return self.labels[index], self.frames[index], self.values[index]
 
     @property
@@ -138,4 +143,4 @@ def save_gif(frames: list[tuple[str, np.ndarray]], grid: Callable[[np.ndarray], 
     return path
 
 
-__all__ = ["Thinning", "Timeline", "cap_bytes", "save_gif"]
+__all__ = ["Thinning", "check_snapshot_index", "Timeline", "cap_bytes", "save_gif"]

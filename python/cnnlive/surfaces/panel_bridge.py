@@ -142,7 +142,9 @@ class PanelBridge:
         try:
             validate(data)
         except ProtocolError as exc:
-            return self._reply(rid, False, str(exc)), []
+            query = isinstance(data, dict) and data.get("type") == "request" and \
+                data.get("action") in ("runs", "compare", "frame")
+            return self._reply(rid, False, (query and panel_queries.explain_request(data)) or str(exc)), []
         if data["type"] == "request" and data["action"] in ("runs", "compare", "frame"):
             return self._query(data)
         return self._act(data), []
@@ -159,6 +161,11 @@ class PanelBridge:
             return panel_queries.compare_message(folder, data["runs"], rid), []
         except (UnknownJobError, LookupError, ValueError, OSError) as exc:
             return self._reply(rid, False, exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)), []
+        except Exception as exc:  # noqa: BLE001 - the panel must get a reply (its slider waits for one)
+            log.exception("cnnlive: answering the panel's %s request failed", action)
+            what = {"frame": f"snapshot {data.get('index')} of job {data.get('job_id')}",
+                    "runs": "the runs list", "compare": "the comparison"}[action]
+            return self._reply(rid, False, f"could not send {what}: {type(exc).__name__}: {exc}"), []
 
     def _act(self, data: dict[str, Any]) -> dict[str, Any]:
         rid = data.get("request_id")

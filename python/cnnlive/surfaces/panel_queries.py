@@ -26,21 +26,43 @@ def runs_folder(manager: Any) -> str:
     return getattr(manager, "runs_root", None) or config.runs_folder()
 
 
+MAX_RUNS_SENT = 500  # the protocol's limit on one runs list
+
+
+def _count(value: Any) -> int | None:
+    """An integer >= 0 (not a bool), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _run_row(run: Any) -> dict[str, Any]:
+    """One protocol ``RunRow``; values a malformed run folder gets wrong are
+    dropped (None), so one bad history.json cannot spoil the list."""
+    best = None
+    if run.best is not None:
+        metric, value, epoch = run.best
+        if (isinstance(metric, str) and isinstance(value, (int, float)) and not isinstance(value, bool)
+                and math.isfinite(value) and isinstance(_count(epoch), int) and epoch >= 1):
+            best = {"metric": metric, "value": float(value), "epoch": int(epoch)}
+    return {"folder": str(run.folder), "name": str(run.name), "kind": str(run.kind),
+            "date": run.date.strftime("%Y-%m-%d %H:%M:%S"), "epochs": _count(run.epochs), "best": best}
+
+
 def runs_message(folder: str, request_id: str | None) -> dict[str, Any]:
-    """A protocol ``runs`` message: the saved runs in ``folder``, newest first."""
-    rows = []
-    for run in list_runs(folder):
-        best = None
-        if run.best is not None and math.isfinite(run.best[1]):
-            best = {"metric": run.best[0], "value": float(run.best[1]), "epoch": int(run.best[2])}
-        rows.append({"folder": run.folder, "name": run.name, "kind": run.kind,
-                     "date": run.date.strftime("%Y-%m-%d %H:%M:%S"), "epochs": run.epochs, "best": best})
-    return {"type": "runs", "request_id": request_id, "folder": folder, "runs": rows[:500]}
+    """A protocol ``runs`` message: the saved runs in ``folder``, newest first
+    (at most ``MAX_RUNS_SENT``; ``total`` counts them all)."""
+    table = list_runs(folder)
+    rows = [_run_row(run) for run in table.runs[:MAX_RUNS_SENT]]
+    return {"type": "runs", "request_id": request_id, "folder": folder, "runs": rows, "total": len(table)}
 
 
-def _values(values: list[float]) -> list[float | None]:
+def _thinned(values: list[float]) -> tuple[list[int], list[float | None]]:
+    """Epoch numbers (1-based) and values of an evenly thinned history of at
+    most ``MAX_EPOCHS_SENT`` points; the last epoch is always kept."""
     step = max(1, math.ceil(len(values) / MAX_EPOCHS_SENT))
-    return [float(v) if math.isfinite(v) else None for v in values[::step]]
+    keep = list(range(0, len(values), step))
+    if keep and keep[-1] != len(values) - 1:
+        keep[-1] = len(values) - 1  # stays within the limit
+    return [i + 1 for i in keep], [float(values[i]) if math.isfinite(values[i]) else None for i in keep]
 
 
 def compare_message(folder: str, names: list[str], request_id: str | None) -> dict[str, Any]:
@@ -48,19 +70,57 @@ def compare_message(folder: str, names: list[str], request_id: str | None) -> di
     Raises LookupError for a name not in the folder's listing (naming the
     runs there) and ValueError for a run without an epoch history."""
     table = list_runs(folder)
+    by_name = {run.folder: run for run in table}
     runs = []
     for name in names:
-        try:
-            run = table[name]
-        except KeyError as exc:
-            raise LookupError(exc.args[0]) from None
-        if run.folder != name:  # the table also matches full paths; the panel sends names only
-            raise LookupError(f"no run {name!r} in {folder}")
+        run = by_name.get(name)  # names only: the panel never sends paths
+        if run is None:
+            raise LookupError(f"unknown run {name!r} in {folder}; runs: {_names(table)}")
         if not run.history:
+            trained = [r.folder for r in table if r.history]
             raise ValueError(f"run {name!r} ({run.kind}) has no epoch history (history.json) to compare; "
-                             "only training runs have one")
-        runs.append({"folder": name, "history": {k: _values(v) for k, v in run.history.items()}})
+                             f"runs that have one: {', '.join(trained[:20]) or 'none'}")
+        epochs = max(len(v) for v in run.history.values())
+        history, numbers = {}, None
+        for key, values in run.history.items():
+            numbers_k, history[key] = _thinned(values + [math.nan] * (epochs - len(values)))
+            numbers = numbers or numbers_k
+        runs.append({"folder": name, "history": history, "epochs": numbers or []})
     return {"type": "compare", "request_id": request_id, "runs": runs}
+
+
+def explain_request(data: dict[str, Any]) -> str | None:
+    """What is wrong with a ``runs``/``compare``/``frame`` request the schema
+    rejected, naming the valid choices (None: nothing specific found)."""
+    action = data.get("action")
+    if action == "compare":
+        names = data.get("runs")
+        if not isinstance(names, list) or not names:
+            return "compare needs 'runs': a list of 1 to 12 run folder names from the runs list"
+        if len(names) > 12:
+            return f"compare takes at most 12 runs, not {len(names)}"
+        if len(set(map(repr, names))) != len(names):
+            return "compare: each run may be named once"
+        for name in names:
+            if (not isinstance(name, str) or not 0 < len(name) <= 255 or name in (".", "..")
+                    or "/" in name or "\\" in name):
+                return (f"compare: {name!r} is not a run folder name; runs are named as in the runs list "
+                        "(a folder name, never a path)")
+    if action == "frame":
+        if "job_id" not in data:
+            return "frame needs 'job_id': the id of an OIP job"
+        index = data.get("index")
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= 1_000_000:
+            return f"frame index must be an integer from 0 (the oldest snapshot) up, not {index!r}"
+    if action in ("runs", "compare") and "job_id" in data:
+        return f"{action} takes no job_id (it reads the runs folder)"
+    return None
+
+
+def _names(table: Any, most: int = 20) -> str:
+    names = table.names()
+    more = f" (and {len(names) - most} more)" if len(names) > most else ""
+    return (", ".join(names[:most]) or "none") + more
 
 
 def frame_message(job: Any, index: int, request_id: str | None) -> tuple[dict[str, Any], list[bytes]]:
@@ -69,6 +129,8 @@ def frame_message(job: Any, index: int, request_id: str | None) -> tuple[dict[st
     snapshots or the index is out of range."""
     result = job.result
     count = getattr(result, "snapshot_count", None)
+    if job.kind == "oip" and (not isinstance(count, int) or count < 1):
+        raise LookupError(f"job {job.id} has no snapshots yet")
     if not isinstance(count, int) or count < 1:
         raise LookupError(f"job {job.id} ({job.kind}) keeps no snapshots: the step slider is for OIP jobs")
     try:
@@ -83,4 +145,4 @@ def frame_message(job: Any, index: int, request_id: str | None) -> tuple[dict[st
     return msg, [png]
 
 
-__all__ = ["compare_message", "frame_message", "runs_folder", "runs_message"]
+__all__ = ["compare_message", "explain_request", "frame_message", "runs_folder", "runs_message"]
