@@ -197,11 +197,12 @@ def test_smoothing_is_the_moving_average_recurrence():
     assert list(_smooth([2.0])) == [2.0]
 
 
-def test_ipympl_figure_sends_frames_only_once_a_front_end_has_drawn_it():
-    """Without a front end (nbconvert, papermill, a closed notebook) ipympl
-    would re-encode and send the whole figure on every frame: the view keeps
-    only the picture saved with the notebook fresh, and sends frames once the
-    front end said "initialized" (the first of them whole)."""
+def test_ipympl_frames_reach_a_front_end_that_has_not_answered_yet():
+    """A figure shown while the kernel is busy (Run All, ``wait()`` in the
+    next cell) gets no "initialized" from its front end until the cell ends:
+    frames still go out, one binary message each, without ipympl's
+    re-encoding of the whole figure for the saved picture on every frame;
+    that picture is refreshed on full frames."""
     import base64
     import io
 
@@ -223,28 +224,62 @@ def test_ipympl_figure_sends_frames_only_once_a_front_end_has_drawn_it():
             self.line.set_data(range(self.frames + 2), range(self.frames + 2))
             return True
 
-    job = cl.jobs.start(_ticker, name="ticker")  # publishes every 10 ms
-    view = Line(job, fig)
+    view = Line(_finished_job(), fig)
     if view.push.kind != "ipympl-binary":
         pytest.skip("ipympl outside the checked versions: frames use public API only")
-    try:
-        assert view.step() and view.frames == 1  # the saved picture is due: one frame
-        assert view.step() and view.frames == 1  # nobody would see a second one yet
-    finally:
-        job.stop()
-        assert job.wait(30) is JobState.STOPPED
-    view.render()
-    assert not [c for c, _ in sent if "binary" in str(c)]
+    assert canvas.syncing_data_url  # no front end has answered
+    canvas.send_binary = lambda data: pytest.fail("ipympl's send_binary re-encodes the whole figure now")
+    for _ in range(3):
+        view.render()
+    frames = [b for c, b in sent if "binary" in str(c)]
+    assert len(frames) == 3 and all(bytes(b[0]).startswith(b"\x89PNG") for b in frames)
     header, data = canvas._data_url.split(",", 1)
     assert header == "data:image/png;base64"
     assert Image.open(io.BytesIO(base64.b64decode(data))).size == canvas.get_width_height(physical=True)
+    plt_close(fig)
 
-    canvas._handle_message(canvas, {"type": "initialized"}, [])  # what JupyterLab's view sends
-    sent.clear()
-    view.render()
-    frames = [(c, b) for c, b in sent if "binary" in str(c)]
-    assert len(frames) == 1 and bytes(frames[0][1][0]).startswith(b"\x89PNG")
+
+def plt_close(fig):
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_ipympl_area_frames_carry_whole_areas_cut_after_the_last_one():
+    """A diff frame holds every pixel of the changed areas (so a frame the
+    front end drops is repaired by the next one) and nothing else, cut after
+    the last area's row and column; every few seconds a whole frame."""
+    import io
+
+    import numpy as np
+    from ipympl.backend_nbagg import _Backend_ipympl
+    from matplotlib.transforms import Bbox
+    from PIL import Image
+
+    fig = Figure(figsize=(3, 2))
+    _Backend_ipympl.new_figure_manager_given_figure(9902, fig)
+    canvas = fig.canvas
+    if not compat._ipympl_checked():
+        pytest.skip("ipympl outside the checked versions")
+    sent = []
+    canvas.send = lambda content, buffers=None: sent.append(buffers)
+    canvas.syncing_data_url = False  # the front end said "initialized"
+    push = compat.frame_push(canvas)
+    FigureCanvasAgg.draw(canvas)
+    push.present(canvas, fig, True)
     assert canvas._image_mode == "full"
+    assert Image.open(io.BytesIO(bytes(sent[-1][0]))).size == canvas.get_width_height(physical=True)
+    h = canvas.get_width_height(physical=True)[1]
+    pixels = np.asarray(canvas.get_renderer().buffer_rgba())
+    pixels[10:20, 30:40] = (255, 0, 0, 255)
+    push.present(canvas, fig, False, [Bbox([[30, h - 20], [40, h - 10]])])  # display y grows upwards
+    diff = np.asarray(Image.open(io.BytesIO(bytes(sent[-1][0]))))
+    assert canvas._image_mode == "diff" and diff.shape == (20, 40, 4)
+    assert (diff[10:20, 30:40] == (255, 0, 0, 255)).all() and diff[:10].max() == 0 and diff[:, :30].max() == 0
+    push._full_at -= compat.FULL_FRAME_EVERY  # time for a whole frame again
+    push.present(canvas, fig, False, [Bbox([[30, h - 20], [40, h - 10]])])
+    assert canvas._image_mode == "full"
+    plt_close(fig)
 
 
 def test_fast_png_decodes_to_the_same_pixels():
@@ -258,34 +293,6 @@ def test_fast_png_decodes_to_the_same_pixels():
     rgba = np.random.default_rng(1).integers(0, 256, size=(37, 53, 4), dtype=np.uint8)
     rgba[5:20] = 0  # a diff frame is mostly transparent
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(fast_png(rgba)))), rgba)
-
-
-def test_ipympl_diff_frames_are_cut_after_the_last_changed_pixel():
-    """The front end draws a diff at the top left at its own size, so a diff
-    ends at the last changed row and column; a frame with no change is not sent."""
-    import io
-
-    import numpy as np
-    from ipympl.backend_nbagg import _Backend_ipympl
-    from PIL import Image
-
-    fig = Figure(figsize=(3, 2))
-    _Backend_ipympl.new_figure_manager_given_figure(9902, fig)
-    canvas = fig.canvas
-    if not compat._ipympl_checked():
-        pytest.skip("ipympl outside the checked versions")
-    canvas.send = lambda content, buffers=None: None
-    FigureCanvasAgg.draw(canvas)
-    first = compat._ipympl_frame(canvas)
-    assert canvas._image_mode == "full"
-    assert Image.open(io.BytesIO(first)).size == canvas.get_width_height(physical=True)
-    assert compat._ipympl_frame(canvas) is None  # nothing changed
-    pixels = np.asarray(canvas.get_renderer().buffer_rgba())
-    pixels[10:20, 30:40] = (255, 0, 0, 255)
-    diff = Image.open(io.BytesIO(compat._ipympl_frame(canvas)))
-    assert canvas._image_mode == "diff" and diff.size == (40, 20)
-    diff = np.asarray(diff)
-    assert (diff[10:20, 30:40] == (255, 0, 0, 255)).all() and diff[:10].max() == 0
 
 
 def test_live_frames_do_not_ask_the_backend_for_a_second_full_draw():

@@ -39,9 +39,9 @@ print(json.dumps({{"rate": {n} * {epochs} / t, "seconds": t, "frames": v.frames 
 
 def _front_end_handshake(client: Any, comm_id: str) -> None:
     """Play JupyterLab's part for an ipympl figure: its view says
-    "initialized" (at a device pixel ratio of 1), after which the kernel sends
-    every frame as a PNG diff, as it does to a browser. Without it ipympl
-    assumes no front end (nbconvert) and cnnlive sends no frames at all."""
+    "initialized" (at a device pixel ratio of 1), after which frames go out
+    through ipympl's ``send_binary``, as they do to a browser that has
+    answered."""
     content = {"comm_id": comm_id, "data": {"method": "custom", "content": {"type": "initialized"}}}
     client.kc.shell_channel.send(client.kc.session.msg("comm_msg", content))
 

@@ -23,8 +23,10 @@ log = logging.getLogger("cnnlive")
 
 #: ipympl versions whose private members below were read and tested (min inclusive, max exclusive)
 IPYMPL_CHECKED = ((0, 9), (0, 11))
-#: seconds between refreshes of the picture saved with the notebook while no front end draws the figure
+#: seconds between refreshes of the picture saved with the notebook while no front end has answered
 SAVED_PICTURE_EVERY = 2.0
+#: seconds between whole ipympl frames (the frames between carry only the areas that changed)
+FULL_FRAME_EVERY = 5.0
 #: backends whose windows only their GUI thread may touch
 DESKTOP_PREFIXES = ("qt", "tk", "gtk", "wx", "macosx")
 
@@ -75,35 +77,34 @@ def _agg_draw(canvas: Any) -> None:
     FigureCanvasAgg.draw(canvas)
 
 
-def _ipympl_frame(canvas: Any) -> bytes | None:
-    """The canvas as a fast PNG: only the pixels changed since the last frame
-    (transparent elsewhere) when the front end can take a diff, else all;
-    None when no pixel changed.
+def _ipympl_frame(canvas: Any, boxes: list[Any] | None) -> tuple[str, bytes]:
+    """The canvas as a fast PNG and its mode: all of it ("full"), or, given
+    the ``boxes`` whose pixels changed, the whole pixels of those boxes with
+    everything else transparent ("diff"), cut after the last box's row and
+    column (the front end draws a diff at the top left at its own size).
 
-    Uses ipympl's private ``_last_buff`` (the last frame it knows the front end
-    has; also what it builds the saved ``_data_url`` from) and ``_force_full``
-    (set by ipympl when a new view asks for a refresh or after a resize),
-    both checked for ipympl 0.9 and 0.10, and WebAgg's public
-    ``set_image_mode``. Encoding a mostly transparent diff is several times
-    cheaper than a full frame. A diff is cut after its last changed row and
-    column: the front end draws it at the top left corner at its own size."""
+    A diff carries whole areas, not just the pixels that changed since the
+    last frame: ipympl's view replaces an image that is still loading when
+    the next one comes, so a frame can be lost, and the next frame of the
+    same area then repairs it. Uses ipympl's private ``_force_full`` (set
+    when a new view asks for a refresh or after a resize) and ``_last_buff``
+    (what ipympl's own diffs start from), checked for ipympl 0.9 and 0.10,
+    and WebAgg's public ``set_image_mode``."""
     rgba = np.asarray(canvas.get_renderer().buffer_rgba())
-    current = rgba.view(np.uint32).reshape(rgba.shape[:2])
-    last = getattr(canvas, "_last_buff", None)
-    if canvas._force_full or last is None or getattr(last, "shape", None) != current.shape:
+    h, w = rgba.shape[:2]
+    if boxes is None or canvas._force_full:
         mode, out = "full", rgba
         canvas._force_full = False
     else:
         mode = "diff"
-        changed = current != last
-        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-        if not len(rows):
-            return None
-        r, c = rows[-1] + 1, cols[-1] + 1
-        out = np.where(changed[:r, :c], current[:r, :c], np.uint32(0)).view(np.uint8).reshape(r, c, 4)
+        spans = [(max(0, int(h - b.y1)), min(h, int(np.ceil(h - b.y0))), max(0, int(b.x0)), min(w, int(np.ceil(b.x1))))
+                 for b in boxes]
+        out = np.zeros((max(s[1] for s in spans), max(s[3] for s in spans), 4), np.uint8)
+        for r0, r1, c0, c1 in spans:
+            out[r0:r1, c0:c1] = rgba[r0:r1, c0:c1]
     canvas.set_image_mode(mode)
-    canvas._last_buff = current.copy()
-    return fast_png(out)
+    canvas._last_buff = rgba.view(np.uint32).reshape(h, w).copy()
+    return mode, fast_png(out)
 
 
 class FramePush:
@@ -124,7 +125,7 @@ class FramePush:
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self._saved_at = -1e9
+        self._saved_at = self._full_at = -1e9
 
     @property
     def on_gui_thread(self) -> bool:
@@ -137,25 +138,26 @@ class FramePush:
         else:
             _agg_draw(canvas)
 
-    def wants_frame(self, canvas: Any) -> bool:
-        """Whether a frame now would be seen: not while an ipympl figure has no
-        front end, except for the saved picture every few seconds."""
-        if self.kind == "ipympl-binary" and getattr(canvas, "syncing_data_url", False):
-            return time.monotonic() - self._saved_at >= SAVED_PICTURE_EVERY
-        return True
-
     def present(self, canvas: Any, fig: Any, full: bool, boxes: list[Any] | None = None) -> None:
         """Bring the drawn buffer to the screen; ``boxes``: only these areas
-        changed (a desktop window copies just them)."""
+        changed (a desktop window copies just them, ipympl sends just them;
+        still a whole frame every few seconds)."""
         if boxes is not None and not boxes:
             return
         if self.kind == "ipympl-binary":
+            now = time.monotonic()
+            if full or now - self._full_at >= FULL_FRAME_EVERY:
+                boxes = None
+            mode, frame = _ipympl_frame(canvas, boxes)
+            if mode == "full":
+                self._full_at = now
             if getattr(canvas, "syncing_data_url", False):
-                self._keep_saved_picture(canvas, full)
-                return
-            # ipympl's own next frame diffs against ``_last_buff``, which now holds ours
-            frame = _ipympl_frame(canvas)
-            if frame is not None:
+                # no front end has said "initialized" yet (it may never: nbconvert, papermill, or the
+                # kernel is busy): ipympl's send_binary would re-encode the whole figure for the saved
+                # picture with every frame, so send the frame as it does and refresh that picture now and then
+                canvas.send({"data": '{"type": "binary"}'}, buffers=[frame])
+                self._keep_saved_picture(canvas, mode == "full")
+            else:
                 canvas.send_binary(frame)
         elif self.kind == "ipympl-refresh":
             manager = getattr(canvas, "manager", None)
@@ -167,20 +169,13 @@ class FramePush:
 
 
     def _keep_saved_picture(self, canvas: Any, full: bool) -> None:
-        """No front end has drawn the figure yet (nbconvert, papermill, a
-        notebook not open in a browser): nobody would draw a frame, so keep
-        only the picture saved with the notebook fresh, every few seconds and
-        on full frames (the last frame is one).
-
-        ipympl keeps ``syncing_data_url`` true until its front end sends
-        "initialized", and meanwhile re-encodes and sends the whole figure on
-        every ``send_binary`` (ipympl 0.9, 0.10), several times the cost of our frame."""
+        """Refresh the picture saved with the notebook (ipympl's ``_data_url``)
+        on full frames and at most every few seconds otherwise."""
         now = time.monotonic()
         if not full and now - self._saved_at < SAVED_PICTURE_EVERY:
             return
         self._saved_at = now
         png = fast_png(np.asarray(canvas.get_renderer().buffer_rgba()))
-        canvas._force_full = True  # the first frame a front end gets is a whole one
         canvas._data_url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
@@ -199,25 +194,30 @@ def frame_push(canvas: Any) -> FramePush:
     return FramePush("agg")
 
 
-def ipympl_shows_at_cell_end(fig: Any) -> bool:
-    """True when ipympl will display ``fig`` itself after the running cell.
+def ipympl_display_now(fig: Any) -> bool:
+    """Take ``fig`` off ipympl's list of figures to display after the running
+    cell, so that the caller displays it now, once; False when that cannot
+    be done (ipympl will display it after the cell).
 
     In interactive mode ipympl queues every pyplot figure it creates and
     displays the queue from IPython's ``post_execute`` hook (private
-    ``_Backend_ipympl._to_show``, checked for 0.9 and 0.10). Displaying the
-    canvas as well shows the figure twice."""
+    ``_Backend_ipympl._to_show``, checked for 0.9 and 0.10): a live figure
+    would stay out of sight while its cell blocks (``job.wait()``, ``fit``),
+    and displaying it as well would show it twice."""
     import matplotlib
 
     if not matplotlib.is_interactive():
-        return False
+        return True
     if _ipympl_checked():
         try:
             from ipympl.backend_nbagg import _Backend_ipympl
 
-            return fig in _Backend_ipympl._to_show
-        except (ImportError, AttributeError):
+            if fig in _Backend_ipympl._to_show:
+                _Backend_ipympl._to_show.remove(fig)
+            return True
+        except (ImportError, AttributeError, ValueError):
             pass
-    return True
+    return False
 
 
 def start_gui_timer(canvas: Any, interval_ms: int, callback: Callable[[], Any]) -> Any:

@@ -297,7 +297,6 @@ class Renderer:
                 self._thread.start()
 
     def _loop(self) -> None:
-        _lower_priority()
         try:
             self._run()
         except BaseException:  # noqa: BLE001 - reported, then the thread ends
@@ -328,20 +327,6 @@ class Renderer:
         with self._lock:
             if view in self.views:
                 self.views.remove(view)
-
-
-def _lower_priority(niceness: int = 10) -> None:
-    """Let this thread yield the CPU to the work it draws (Linux gives each
-    thread its own nice value): frames wait a little, training does not."""
-    import os
-    import sys
-
-    if not sys.platform.startswith("linux"):  # elsewhere the id would name a process
-        return
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-    except (AttributeError, OSError) as exc:  # not Linux, or not permitted
-        log.debug("render thread keeps its priority: %s", exc)
 
 
 _renderer: Renderer | None = None
@@ -398,7 +383,7 @@ def show(source: Any, fps: float | None = None) -> View:
         return view
     rate = fps or config.fps
     if view.push.kind.startswith("ipympl"):
-        if not compat.ipympl_shows_at_cell_end(view.fig):
+        if compat.ipympl_display_now(view.fig):  # now, not after the cell: it may block (wait, fit)
             _display(view.canvas)
     elif view.push.on_gui_thread:
         manager = getattr(view.canvas, "manager", None)

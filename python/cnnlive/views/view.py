@@ -277,8 +277,6 @@ class View:
         finished = self.watch.done
         if not self.frames and not finished and not self.has_data() and time.monotonic() < self._born + 3.0:
             return True  # the first frame waits a little for data: a figure drawn twice costs a frame each
-        if not finished and not self.push.wants_frame(self.canvas):
-            return True  # nobody would see this frame
         try:
             if version != self.version:
                 self.version = version
