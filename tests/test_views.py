@@ -68,8 +68,12 @@ def test_closed_figure_stops_rendering_quietly(runs_dir):
 
 
 def test_activation_grid_and_bad_input():
+    import warnings
+
     m = trained_cnn()
-    fig = cl.activation_grid(m, digits().x_test[0], layer="Conv2D_1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no Keras input-structure warning in the user's cell
+        fig = cl.activation_grid(m, digits().x_test[0], layer="Conv2D_1")
     (ax,) = [a for a in fig.axes if a.images]
     grid = ax.images[0].get_array()
     assert grid.shape == (4 * 26, 8 * 26)  # 32 maps, 8 per row, top-down

@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import keras
-from .models import spatial_layers
+from .models import spatial_layers, sub_model
 
 
 def layer_activations(model: Any, image: Any, layer: str) -> np.ndarray:
@@ -21,5 +20,5 @@ def layer_activations(model: Any, image: Any, layer: str) -> np.ndarray:
         x = x[..., None]
     if x.shape != want:
         raise ValueError(f"the image has shape {x.shape} but the model takes {want}")
-    sub = keras.Model(model.inputs, model.get_layer(layer).output)
+    sub = sub_model(model, model.get_layer(layer).output)
     return np.asarray(sub(x[None], training=False))[0]

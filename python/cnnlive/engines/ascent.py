@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .backend import keras, tf
+from .models import sub_model
 from .objectives import ObjectiveLike, as_objective
 
 
@@ -29,13 +30,13 @@ class Ascent:
 
         self._project = projection(input_standardization)
         target = model.get_layer(layer)
-        self.sub = keras.Model(model.inputs, target.output, name=f"to_{layer}")
+        self.sub = sub_model(model, target.output, name=f"to_{layer}")
         self._conv = None  # a ReLU-like conv: ascend its pre-activation too, so silent maps get a gradient
         if (isinstance(target, keras.layers.Conv2D) and type(target) is keras.layers.Conv2D
                 and target.data_format == "channels_last" and tuple(target.dilation_rate) == (1, 1)
                 and target.groups == 1 and target.activation is not keras.activations.linear):
             self._conv = target
-            self.sub_in = keras.Model(model.inputs, target.input, name=f"into_{layer}")
+            self.sub_in = sub_model(model, target.input, name=f"into_{layer}")
         self.objective, self.tolerance = as_objective(objective), float(tolerance)
         self.step_size, self.smoothing = float(step_size), float(smoothing)
         channels = int(model.input_shape[-1])

@@ -12,6 +12,7 @@ import numpy as np
 from .backend import keras
 from ..imaging import standardize
 from .oip import check_layer, check_maps
+from .models import sub_model
 from .receptive import receptive_field
 
 BATCH = 256
@@ -51,8 +52,7 @@ def data_images(data: Any, model: "keras.Model") -> tuple[np.ndarray, np.ndarray
 
 
 def _sub(model: "keras.Model", layer: str) -> "keras.Model":
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    return keras.Model(inputs, model.get_layer(layer).output, name=f"to_{layer}")
+    return sub_model(model, model.get_layer(layer).output, name=f"to_{layer}")
 
 
 def map_statistics(model: "keras.Model", layer: str, maps: Sequence[int], x: np.ndarray,

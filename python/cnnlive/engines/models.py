@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from .backend import keras
 
@@ -171,3 +171,12 @@ def spatial_layers(model: "keras.Model") -> list[str]:
 
 
 __all__ = ["RESNET_PRESETS", "resnet_v2", "simple_cnn", "spatial_layers"]
+
+
+def sub_model(model: Any, output: Any, name: str | None = None) -> Any:
+    """A model from ``model``'s input to ``output`` (a tensor of one of its
+    layers). A single input is passed as itself, not as a one-item list, so
+    calling the sub-model with one array raises no structure warning."""
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    return keras.Model(inputs, output, name=name)
+
