@@ -30,7 +30,10 @@ def test_panel_reports_kernel_connected(lab, page):
     run_cell(page, 0)
     status.filter(has_text="connected").wait_for(timeout=30_000)
     text = status.inner_text()
-    assert "cnnlive 0.1.0" in text and "protocol 1" in text
+    from cnnlive import __version__
+    from cnnlive.protocol import PROTOCOL_VERSION
+
+    assert f"cnnlive {__version__}" in text and f"protocol {PROTOCOL_VERSION}" in text
     page.locator("#cnnlive-panel .jp-cnnlive-empty").wait_for(state="visible", timeout=10_000)
     screenshot(page, "panel-connected")
 
