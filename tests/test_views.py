@@ -72,7 +72,7 @@ def test_activation_grid_and_bad_input():
 
     m = trained_cnn()
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no Keras input-structure warning in the user's cell
+        warnings.simplefilter("error", UserWarning)  # no Keras input-structure warning in the user's cell
         fig = cl.activation_grid(m, digits().x_test[0], layer="Conv2D_1")
     (ax,) = [a for a in fig.axes if a.images]
     grid = ax.images[0].get_array()

@@ -10,6 +10,7 @@ cells = [
     "async def work(ctx):\n    await asyncio.sleep(0)\n    return bytearray(10)\n"
     "plain = cl.jobs.start(work)\n"
     "assert plain.wait(30).value == 'completed'\n"
+    "plain.thread.join(30)  # wait() returns as the state is set; the thread then unwinds (its frames hold the job)\n"
     "bg = cl.jobs.manager()._bg\n"
     "assert any(t is plain.thread for t in bg.all.values()), 'runs under BackgroundJobManager'\n"
     "plain_ref = weakref.ref(plain)\n"
