@@ -4,6 +4,7 @@ notebook is idle, survives a busy cell, and only the GUI thread draws it."""
 
 import hashlib
 import os
+import queue
 import shutil
 import subprocess
 import sys
@@ -49,15 +50,32 @@ class Kernel:
     def run(self, code, timeout=300):
         out, err, errors = [], [], []
         print(f"{time.strftime('%X')} run {code[:60]!r}", file=sys.stderr, flush=True)
-
-        def hook(msg):
+        msg_id = self.kc.execute(code)
+        deadline = quiet = time.monotonic()
+        deadline += timeout
+        while True:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no end of {code[:60]!r} in {timeout} s")
+            try:
+                msg = self.kc.get_iopub_msg(timeout=1)
+            except queue.Empty:
+                if time.monotonic() - quiet > 10:
+                    # ipykernel's Tk loop waits on the shell socket's edge-triggered descriptor and now
+                    # and then misses a wake-up after a busy cell; any new request wakes it
+                    print(f"{time.strftime('%X')} no output for 10 s: nudging the kernel", file=sys.stderr, flush=True)
+                    self.kc.kernel_info()
+                    quiet = time.monotonic()
+                continue
+            quiet = time.monotonic()
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
             kind, content = msg["header"]["msg_type"], msg["content"]
             if kind == "stream":
                 (out if content["name"] == "stdout" else err).append(content["text"])
             elif kind == "error":
                 errors.append("\n".join(content["traceback"]))
-
-        self.kc.execute_interactive(code, timeout=timeout, output_hook=hook)
+            elif kind == "status" and content["execution_state"] == "idle":
+                break
         return "".join(out), "".join(err), errors
 
     def close(self):
