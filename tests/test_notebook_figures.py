@@ -18,7 +18,9 @@ CELLS = [
     "model = cl.models.simple_cnn()\njob = cl.train(model, 'digits', epochs=2, batch_size=64, plot=True, name='nb')",
     "print(job.wait(600).value)",
     "search = cl.oip(job, layer='Conv2D_3', maps=[0, 1], steps=60, plot=True)",
-    "print(search.wait(600).value, search.views[-1].frames > 0)",
+    "import time\nstate, t0 = search.wait(600).value, time.monotonic()\n"
+    "while not search.views[-1].frames and time.monotonic() - t0 < 60:  # the renderer may still be on the last view\n"
+    "    time.sleep(0.1)\nprint(state, search.views[-1].frames > 0)",
     "again = job.plot()",
     "dream = cl.dream(job, layer='Conv2D_2', maps=3, iterations=1, steps=5, size=112, plot=True)\n"
     "print(dream.wait(600).value)",
