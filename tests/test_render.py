@@ -245,10 +245,12 @@ def plt_close(fig):
     plt.close(fig)
 
 
-def test_ipympl_area_frames_carry_whole_areas_cut_after_the_last_one():
-    """A diff frame holds every pixel of the changed areas (so a frame the
-    front end drops is repaired by the next one) and nothing else, cut after
-    the last area's row and column; every few seconds a whole frame."""
+def test_ipympl_diff_frames_carry_every_change_since_the_last_whole_frame():
+    """A diff frame holds the pixels that changed within the drawn areas
+    since the last whole frame, in every area, and nothing else, cut after
+    the last change: a frame the front end drops is repaired by the next
+    one. No frame when no pixel changed; every few seconds a whole frame,
+    after which the diffs start afresh."""
     import io
 
     import numpy as np
@@ -271,14 +273,32 @@ def test_ipympl_area_frames_carry_whole_areas_cut_after_the_last_one():
     assert Image.open(io.BytesIO(bytes(sent[-1][0]))).size == canvas.get_width_height(physical=True)
     h = canvas.get_width_height(physical=True)[1]
     pixels = np.asarray(canvas.get_renderer().buffer_rgba())
+    left, right = Bbox([[0, h - 40], [60, h]]), Bbox([[100, h - 40], [160, h]])  # two areas (y grows upwards)
     pixels[10:20, 30:40] = (255, 0, 0, 255)
-    push.present(canvas, fig, False, [Bbox([[30, h - 20], [40, h - 10]])])  # display y grows upwards
-    diff = np.asarray(Image.open(io.BytesIO(bytes(sent[-1][0]))))
+
+    def last():
+        return np.asarray(Image.open(io.BytesIO(bytes(sent[-1][0]))))
+
+    push.present(canvas, fig, False, [left, right])
+    diff = last()
     assert canvas._image_mode == "diff" and diff.shape == (20, 40, 4)
     assert (diff[10:20, 30:40] == (255, 0, 0, 255)).all() and diff[:10].max() == 0 and diff[:, :30].max() == 0
+    pixels[5:8, 120:125] = (0, 0, 255, 255)  # a change in the other area: the first one's comes again
+    push.present(canvas, fig, False, [right])
+    diff = last()
+    assert diff.shape == (20, 125, 4)
+    assert (diff[10:20, 30:40] == (255, 0, 0, 255)).all() and (diff[5:8, 120:125] == (0, 0, 255, 255)).all()
+    assert diff[:, 40:120].max() == 0 and diff[:5].max() == 0
+    pixels[30:35, 0:5] = (0, 255, 0, 255)  # outside the drawn areas: not looked at
+    frames = len(sent)
+    push.present(canvas, fig, False, [right])
+    assert len(sent) == frames  # nothing changed where it drew: no frame
     push._full_at -= compat.FULL_FRAME_EVERY  # time for a whole frame again
-    push.present(canvas, fig, False, [Bbox([[30, h - 20], [40, h - 10]])])
-    assert canvas._image_mode == "full"
+    push.present(canvas, fig, False, [right])
+    assert canvas._image_mode == "full" and (last()[30:35, 0:5] == (0, 255, 0, 255)).all()
+    pixels[1:3, 1:3] = (9, 9, 9, 255)
+    push.present(canvas, fig, False, [left, right])
+    assert canvas._image_mode == "diff" and last().shape == (3, 3, 4)  # the earlier changes are in the whole frame
     plt_close(fig)
 
 
@@ -318,3 +338,99 @@ def test_live_frames_do_not_ask_the_backend_for_a_second_full_draw():
         assert idle
     finally:
         matplotlib.interactive(was)
+
+
+def test_sparse_png_keeps_the_rects_and_nothing_else():
+    """Diff frames are built from stored pixels and cached runs of zeros;
+    any rects (overlapping, at the edges, outside, none) decode to exactly
+    those pixels on a transparent ground, with a valid zlib checksum."""
+    import io
+    import zlib
+
+    import numpy as np
+    from PIL import Image
+
+    from cnnlive.views.frames import sparse_png
+
+    rng = np.random.default_rng(2)
+    for _ in range(200):
+        h, w = (int(v) for v in rng.integers(1, 50, 2))
+        rgba = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+        rects = []
+        for _ in range(int(rng.integers(0, 5))):
+            r0, c0 = int(rng.integers(-3, h)), int(rng.integers(-3, w))
+            rects.append((r0, r0 + int(rng.integers(0, 30)), c0, c0 + int(rng.integers(0, 30))))
+        kept = [(max(0, a), min(h, b), max(0, c), min(w, d)) for a, b, c, d in rects]
+        kept = [k for k in kept if k[0] < k[1] and k[2] < k[3]] or [(0, 1, 0, 1)]  # nothing: one clear pixel
+        expected = np.zeros_like(rgba)
+        for a, b, c, d in kept:
+            expected[a:b, c:d] = rgba[a:b, c:d]
+        png = sparse_png(rgba, rects)
+        got = np.asarray(Image.open(io.BytesIO(png)))
+        height, width = max(k[1] for k in kept), max(k[3] for k in kept)
+        assert got.shape == (height, width, 4)
+        assert np.array_equal(got, expected[:height, :width])
+        zlib.decompress(png[png.index(b"IDAT") + 4: png.index(b"IEND") - 8])  # checks the Adler-32 sum
+
+
+def test_a_front_end_that_drops_frames_still_shows_the_figure():
+    """Play ipympl's front end for a live dashboard (a whole frame replaces
+    the picture, a diff is drawn over it, transparent pixels keep what is
+    there) and drop every third diff frame, as its view does with an image
+    still loading: after every frame that arrives it shows exactly the
+    figure's pixels."""
+    import io
+
+    import numpy as np
+    from ipympl.backend_nbagg import _Backend_ipympl
+    from PIL import Image
+
+    from cnnlive.views.live import TrainingDashboard
+
+    if not compat._ipympl_checked():
+        pytest.skip("ipympl outside the checked versions")
+    watch = _Watch()
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context({"backend": "module://ipympl.backend_nbagg"}):
+        view = TrainingDashboard(watch)
+    if view.push.kind != "ipympl-binary":
+        _Backend_ipympl.new_figure_manager_given_figure(9903, view.fig)
+        view.canvas = view.fig.canvas
+        compat.lock_draws(view.canvas, view.lock)
+        view.push = compat.frame_push(view.canvas)
+    view.canvas.mpl_connect("draw_event", view._on_draw)
+    sent = []
+    view.canvas.send = lambda content, buffers=None: sent.append(bytes(buffers[0]))
+    view.canvas.syncing_data_url = False
+    screen, arrived, dropped = None, 0, 0
+    rng = np.random.default_rng(3)
+    step = 0
+    for frame in range(40):
+        for _ in range(7):
+            step += 1
+            watch.channels.publish("metrics", {"loss": 2.0 / (1 + step / 50) + 0.3 * rng.random(),
+                                               "accuracy": min(1.0, step / 300), "samples_per_s": 900 + 50 * rng.random(),
+                                               "epoch": float(step // 40), "epochs": 8, "step": step, "scope": "batch"})
+        if frame == 25:
+            view.push._full_at -= compat.FULL_FRAME_EVERY
+        before = len(sent)
+        view.render()
+        if len(sent) == before:
+            continue
+        picture = np.asarray(Image.open(io.BytesIO(sent[-1]))).copy()
+        mode = view.canvas._image_mode
+        if mode == "diff" and frame % 3 == 0:
+            dropped += 1
+            continue
+        if mode == "full":
+            screen = picture
+        else:
+            h, w = picture.shape[:2]
+            opaque = picture[..., 3] == 255
+            assert ((picture[..., 3] == 0) | opaque).all()
+            screen[:h, :w][opaque] = picture[opaque]
+        arrived += 1
+        assert np.array_equal(screen, np.asarray(view.canvas.get_renderer().buffer_rgba())), f"frame {frame}"
+    assert arrived > 20 and dropped > 5
+    plt.close(view.fig)

@@ -17,13 +17,16 @@ CHANNELS = ("status", "metrics", "images", "log")
 
 
 class MetricHistory:
-    """Series of (step, value) per metric name, bounded by down-sampling."""
+    """Series of (step, value) per metric name, bounded by down-sampling.
+    Steps and values are kept in separate lists, so a reader copies a
+    series without building a tuple per point."""
 
     def __init__(self, cap: int = 4000) -> None:
         if cap < 4:
             raise ValueError(f"cap must be >= 4, got {cap}")
         self.cap = cap
-        self._series: dict[str, list[tuple[float, float]]] = {}
+        self._steps: dict[str, list[float]] = {}
+        self._values: dict[str, list[float]] = {}
         self._stride: dict[str, int] = {}
         self._seen: dict[str, int] = {}
 
@@ -33,17 +36,27 @@ class MetricHistory:
         stride = self._stride.get(name, 1)
         if seen % stride:
             return
-        series = self._series.setdefault(name, [])
-        series.append((float(step), float(value)))
-        if len(series) > self.cap:
-            del series[1::2]
+        steps = self._steps.setdefault(name, [])
+        values = self._values.setdefault(name, [])
+        steps.append(float(step))
+        values.append(float(value))
+        if len(values) > self.cap:
+            del steps[1::2], values[1::2]
             self._stride[name] = stride * 2
 
     def series(self, name: str) -> list[tuple[float, float]]:
-        return list(self._series.get(name, ()))
+        return list(zip(self._steps.get(name, ()), self._values.get(name, ())))
+
+    def values(self, name: str) -> list[float]:
+        """A copy of one series' values."""
+        return list(self._values.get(name, ()))
+
+    def steps(self, name: str) -> list[float]:
+        """A copy of one series' steps."""
+        return list(self._steps.get(name, ()))
 
     def names(self) -> list[str]:
-        return list(self._series)
+        return list(self._values)
 
     def count(self, name: str) -> int:
         """How many points were offered for ``name`` (before down-sampling)."""
@@ -123,17 +136,17 @@ class Channels:
         """Metric history as ``{name: [values]}`` plus ``step``."""
         with self._lock:
             source = self.epoch if scope == "epoch" else self.batch
-            out = {"step": [s for s, _ in source.series("__step__")]}
+            out = {"step": source.steps("__step__")}
             for name in source.names():
                 if name != "__step__":
-                    out[name] = [v for _, v in source.series(name)]
+                    out[name] = source.values(name)
         return out
 
     def values(self, name: str, scope: str = "batch") -> list[float]:
         """One metric's (down-sampled) values, without copying the others."""
         with self._lock:
             source = self.epoch if scope == "epoch" else self.batch
-            return [v for _, v in source.series(name)]
+            return source.values(name)
 
     def subscribe(self, notify: Callable[[str], None]) -> Callable[[], None]:
         """Call ``notify(channel)`` after each publish; returns an unsubscribe."""

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .frames import fast_png
+from .frames import fast_png, sparse_png
 
 log = logging.getLogger("cnnlive")
 
@@ -77,34 +77,76 @@ def _agg_draw(canvas: Any) -> None:
     FigureCanvasAgg.draw(canvas)
 
 
-def _ipympl_frame(canvas: Any, boxes: list[Any] | None) -> tuple[str, bytes]:
-    """The canvas as a fast PNG and its mode: all of it ("full"), or, given
-    the ``boxes`` whose pixels changed, the whole pixels of those boxes with
-    everything else transparent ("diff"), cut after the last box's row and
-    column (the front end draws a diff at the top left at its own size).
+def _pixel_spans(boxes: list[Any], h: int, w: int) -> list[tuple[int, int, int, int]]:
+    """Display boxes (y grows upwards) as pixel rows and columns (row0, row1, col0, col1)."""
+    return [(max(0, int(h - b.y1)), min(h, int(np.ceil(h - b.y0))), max(0, int(b.x0)), min(w, int(np.ceil(b.x1))))
+            for b in boxes]
 
-    A diff carries whole areas, not just the pixels that changed since the
-    last frame: ipympl's view replaces an image that is still loading when
-    the next one comes, so a frame can be lost, and the next frame of the
-    same area then repairs it. Uses ipympl's private ``_force_full`` (set
-    when a new view asks for a refresh or after a resize) and ``_last_buff``
-    (what ipympl's own diffs start from), checked for ipympl 0.9 and 0.10,
-    and WebAgg's public ``set_image_mode``."""
+
+class _SentPixels:
+    """What an ipympl front end was sent: the pixels of the last frame, and
+    per area the box of pixels that changed since the last whole frame.
+
+    Each diff frame carries all of those boxes, not only this frame's
+    changes: ipympl's view replaces an image that is still loading when the
+    next one comes, so a frame can be lost, and the next one repairs it. A
+    whole frame every few seconds keeps the boxes small."""
+
+    def __init__(self) -> None:
+        self.pixels: np.ndarray | None = None
+        self.changed: dict[tuple[int, int, int, int], tuple[int, int, int, int]] = {}
+
+    def whole(self, rgba: np.ndarray) -> None:
+        self.pixels = rgba.copy()
+        self.changed = {}
+
+    def diff(self, rgba: np.ndarray, areas: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+        """Note which pixels of ``areas`` changed; all boxes changed since the
+        last whole frame, or none when nothing changed now."""
+        assert self.pixels is not None
+        moved_now = False
+        for area in areas:
+            r0, r1, c0, c1 = area
+            if r0 >= r1 or c0 >= c1:
+                continue
+            moved = (rgba[r0:r1, c0:c1].view(np.uint32) != self.pixels[r0:r1, c0:c1].view(np.uint32))[..., 0]
+            rows, cols = np.flatnonzero(moved.any(axis=1)), np.flatnonzero(moved.any(axis=0))
+            if not rows.size:
+                continue
+            moved_now = True
+            box = (r0 + int(rows[0]), r0 + int(rows[-1]) + 1, c0 + int(cols[0]), c0 + int(cols[-1]) + 1)
+            self.pixels[box[0]:box[1], box[2]:box[3]] = rgba[box[0]:box[1], box[2]:box[3]]
+            old = self.changed.get(area)
+            self.changed[area] = box if old is None else (
+                min(old[0], box[0]), max(old[1], box[1]), min(old[2], box[2]), max(old[3], box[3]))
+        return list(self.changed.values()) if moved_now else []
+
+
+def _ipympl_frame(canvas: Any, sent: _SentPixels, boxes: list[Any] | None) -> tuple[str, bytes | None]:
+    """The canvas as a PNG and its mode: all of it ("full"), or ("diff")
+    the pixels changed since the last whole frame within ``boxes`` (the
+    areas drawn; None: anywhere), everything else transparent, cut after the
+    last change (the front end draws a diff at the top left at its own
+    size); no frame when no pixel changed. Uses ipympl's private
+    ``_force_full`` (set when a new view asks for a refresh or after a
+    resize) and ``_last_buff`` (what ipympl's own diffs start from), checked
+    for ipympl 0.9 and 0.10, and WebAgg's public ``set_image_mode``."""
     rgba = np.asarray(canvas.get_renderer().buffer_rgba())
     h, w = rgba.shape[:2]
-    if boxes is None or canvas._force_full:
-        mode, out = "full", rgba
+    if boxes is None or canvas._force_full or sent.pixels is None or sent.pixels.shape != rgba.shape:
+        sent.whole(rgba)
+        mode, frame = "full", fast_png(rgba)
         canvas._force_full = False
     else:
-        mode = "diff"
-        spans = [(max(0, int(h - b.y1)), min(h, int(np.ceil(h - b.y0))), max(0, int(b.x0)), min(w, int(np.ceil(b.x1))))
-                 for b in boxes]
-        out = np.zeros((max(s[1] for s in spans), max(s[3] for s in spans), 4), np.uint8)
-        for r0, r1, c0, c1 in spans:
-            out[r0:r1, c0:c1] = rgba[r0:r1, c0:c1]
+        rects = sent.diff(rgba, _pixel_spans(boxes, h, w) if boxes else [(0, h, 0, w)])
+        if not rects:
+            return "diff", None
+        if any(rgba[r0:r1, c0:c1, 3].min() < 255 for r0, r1, c0, c1 in rects):
+            return _ipympl_frame(canvas, sent, None)  # see-through pixels would blend into the old ones
+        mode, frame = "diff", sparse_png(rgba, rects)
     canvas.set_image_mode(mode)
-    canvas._last_buff = rgba.view(np.uint32).reshape(h, w).copy()
-    return mode, fast_png(out)
+    canvas._last_buff = sent.pixels.view(np.uint32).reshape(h, w)
+    return mode, frame
 
 
 class FramePush:
@@ -126,6 +168,7 @@ class FramePush:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._saved_at = self._full_at = -1e9
+        self._sent = _SentPixels()
 
     @property
     def on_gui_thread(self) -> bool:
@@ -148,9 +191,13 @@ class FramePush:
             now = time.monotonic()
             if full or now - self._full_at >= FULL_FRAME_EVERY:
                 boxes = None
-            mode, frame = _ipympl_frame(canvas, boxes)
+            elif boxes is None:
+                boxes = []  # somewhere in the figure: the frame carries what changed
+            mode, frame = _ipympl_frame(canvas, self._sent, boxes)
             if mode == "full":
                 self._full_at = now
+            if frame is None:
+                return
             if getattr(canvas, "syncing_data_url", False):
                 # no front end has said "initialized" yet (it may never: nbconvert, papermill, or the
                 # kernel is busy): ipympl's send_binary would re-encode the whole figure for the saved
