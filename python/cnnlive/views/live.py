@@ -44,7 +44,8 @@ def _smooth(values: list[float], k: int = 20) -> np.ndarray:
 
 
 def _thin(x: np.ndarray, y: Any, most: int = 500) -> tuple[np.ndarray, np.ndarray]:
-    """At most ``most`` evenly spaced points of a line (drawing cost)."""
+    """At most ``most`` evenly spaced points of a line (drawing a line costs
+    time in proportion to its points)."""
     y = np.asarray(y, float)
     n = min(len(x), len(y))
     step = max(1, int(np.ceil(n / most)))
@@ -195,21 +196,23 @@ class TrainingDashboard(View):
         x = self._x(batch, n)
         ex = epoch.get("step", [])
         wanted: dict[str, float] = {"x": float(x[-1]) if n else 0.0}
+        # about a point per pixel column for the raw batch values, one per two for smooth lines
+        column = max(50, int(self.slots[0].bbox.width))
         for key in metrics:
             raw = batch.get(key, [])
-            self.lines[f"b_{key}"].set_data(*_thin(x[-len(raw):] if raw else x[:0], raw))
-            self.lines[f"s_{key}"].set_data(*_thin(x[-len(raw):] if raw else x[:0], _smooth(raw)))
+            self.lines[f"b_{key}"].set_data(*_thin(x[-len(raw):] if raw else x[:0], raw, column))
+            self.lines[f"s_{key}"].set_data(*_thin(x[-len(raw):] if raw else x[:0], _smooth(raw), column // 2))
             ev, vv = epoch.get(key, []), epoch.get(f"val_{key}", [])
             self.lines[f"e_{key}"].set_data(ex[: len(ev)], ev)
             self.lines[f"v_{key}"].set_data(ex[: len(vv)], vv)
             values = [v for v in raw[:1] + raw[-1:] + ev + vv if np.isfinite(v)]
             wanted[key] = max(values, default=0.0)
         if "lr" in extra:
-            self.lines["lr"].set_data(*_thin(x, batch.get("lr", [])))
+            self.lines["lr"].set_data(*_thin(x, batch.get("lr", []), column // 2))
             wanted["lr"] = max([v for v in batch.get("lr", [])[:1] if np.isfinite(v)] or [0.0])
         if speed_key is not None:
             speed = _smooth(batch.get(speed_key, []))
-            self.lines["speed"].set_data(*_thin(x, speed))
+            self.lines["speed"].set_data(*_thin(x, speed, column // 2))
             self.axes["speed"].set_title(speed_key.replace("_per_s", " / s"), fontsize=9)
             recent = batch.get(speed_key, [])[-25:]  # the warm speed, before the average has caught up
             wanted["speed"] = max(float(speed.max()) if len(speed) else 0.0, float(np.median(recent)) if recent else 0.0)
