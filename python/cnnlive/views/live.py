@@ -213,7 +213,9 @@ class TrainingDashboard(View):
         if speed_key is not None:
             speed = _smooth(batch.get(speed_key, []))
             self.lines["speed"].set_data(*_thin(x, speed, column // 2))
-            self.axes["speed"].set_title(speed_key.replace("_per_s", " / s"), fontsize=9)
+            title = speed_key.replace("_per_s", " / s")
+            if self.axes["speed"].get_title() != title:
+                self.axes["speed"].set_title(title, fontsize=9)
             recent = batch.get(speed_key, [])[-25:]  # the warm speed, before the average has caught up
             wanted["speed"] = max(float(speed.max()) if len(speed) else 0.0, float(np.median(recent)) if recent else 0.0)
         total = getattr(self.watch.result, "epochs_total", None)  # training's plan, steering included
