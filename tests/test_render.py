@@ -249,8 +249,8 @@ def test_ipympl_diff_frames_carry_every_change_since_the_last_whole_frame():
     """A diff frame holds the pixels that changed within the drawn areas
     since the last whole frame, in every area, and nothing else, cut after
     the last change: a frame the front end drops is repaired by the next
-    one. No frame when no pixel changed; every few seconds a whole frame,
-    after which the diffs start afresh."""
+    one. No frame when no pixel changed; every few seconds a whole frame;
+    the boxes reach back one whole frame more, in case it was lost."""
     import io
 
     import numpy as np
@@ -297,8 +297,14 @@ def test_ipympl_diff_frames_carry_every_change_since_the_last_whole_frame():
     push.present(canvas, fig, False, [right])
     assert canvas._image_mode == "full" and (last()[30:35, 0:5] == (0, 255, 0, 255)).all()
     pixels[1:3, 1:3] = (9, 9, 9, 255)
-    push.present(canvas, fig, False, [left, right])
-    assert canvas._image_mode == "diff" and last().shape == (3, 3, 4)  # the earlier changes are in the whole frame
+    push.present(canvas, fig, False, [left, right])  # the boxes reach back one whole frame (it may be lost)
+    assert canvas._image_mode == "diff" and last().shape == (20, 125, 4) and (last()[1:3, 1:3] == (9, 9, 9, 255)).all()
+    push._full_at -= compat.FULL_FRAME_EVERY
+    push.present(canvas, fig, False, [right])
+    pixels[4:6, 4:6] = (7, 7, 7, 255)
+    push.present(canvas, fig, False, [left])
+    assert canvas._image_mode == "diff" and last().shape == (6, 6, 4)  # older changes are in both whole frames
+    assert (last()[1:3, 1:3] == (9, 9, 9, 255)).all() and (last()[4:6, 4:6] == (7, 7, 7, 255)).all()
     plt_close(fig)
 
 
@@ -361,7 +367,7 @@ def test_sparse_png_keeps_the_rects_and_nothing_else():
             r0, c0 = int(rng.integers(-3, h)), int(rng.integers(-3, w))
             rects.append((r0, r0 + int(rng.integers(0, 30)), c0, c0 + int(rng.integers(0, 30))))
         kept = [(max(0, a), min(h, b), max(0, c), min(w, d)) for a, b, c, d in rects]
-        kept = [k for k in kept if k[0] < k[1] and k[2] < k[3]] or [(0, 1, 0, 1)]  # nothing: one clear pixel
+        kept = [k for k in kept if k[0] < k[1] and k[2] < k[3]] or [(0, 1, 0, 1)]  # nothing: the top-left pixel
         expected = np.zeros_like(rgba)
         for a, b, c, d in kept:
             expected[a:b, c:d] = rgba[a:b, c:d]
@@ -370,15 +376,18 @@ def test_sparse_png_keeps_the_rects_and_nothing_else():
         height, width = max(k[1] for k in kept), max(k[3] for k in kept)
         assert got.shape == (height, width, 4)
         assert np.array_equal(got, expected[:height, :width])
-        zlib.decompress(png[png.index(b"IDAT") + 4: png.index(b"IEND") - 8])  # checks the Adler-32 sum
+        zlib.decompress(png[png.index(b"IDAT") + 4: png.rindex(b"IEND") - 8])  # checks the Adler-32 sum
+    wide = rng.integers(0, 256, (2, 40000, 4), dtype=np.uint8)  # rows longer than one stored block holds
+    got = np.asarray(Image.open(io.BytesIO(sparse_png(wide, [(0, 2, 3, 39999)]))))
+    assert np.array_equal(got[:, 3:], wide[:, 3:39999]) and got[:, :3].max() == 0
 
 
 def test_a_front_end_that_drops_frames_still_shows_the_figure():
     """Play ipympl's front end for a live dashboard (a whole frame replaces
     the picture, a diff is drawn over it, transparent pixels keep what is
-    there) and drop every third diff frame, as its view does with an image
-    still loading: after every frame that arrives it shows exactly the
-    figure's pixels."""
+    there) and drop every third diff frame and a whole frame, as its view
+    does with an image still loading: after every frame that arrives it
+    shows exactly the figure's pixels."""
     import io
 
     import numpy as np
@@ -412,15 +421,15 @@ def test_a_front_end_that_drops_frames_still_shows_the_figure():
             watch.channels.publish("metrics", {"loss": 2.0 / (1 + step / 50) + 0.3 * rng.random(),
                                                "accuracy": min(1.0, step / 300), "samples_per_s": 900 + 50 * rng.random(),
                                                "epoch": float(step // 40), "epochs": 8, "step": step, "scope": "batch"})
-        if frame == 25:
-            view.push._full_at -= compat.FULL_FRAME_EVERY
+        if frame in (25, 31):
+            view.push._full_at -= compat.FULL_FRAME_EVERY  # a whole frame now (the first one is lost)
         before = len(sent)
         view.render()
         if len(sent) == before:
             continue
         picture = np.asarray(Image.open(io.BytesIO(sent[-1]))).copy()
         mode = view.canvas._image_mode
-        if mode == "diff" and frame % 3 == 0:
+        if (mode == "diff" and frame % 3 == 0) or frame == 25:
             dropped += 1
             continue
         if mode == "full":

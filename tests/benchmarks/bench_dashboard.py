@@ -149,5 +149,7 @@ if __name__ == "__main__":
     parser.add_argument("--backend", choices=["widget", "tk"], action="append", help="default: both")
     parser.add_argument("--rounds", type=int, default=4, help="plain and dashboard runs each (even)")
     args = parser.parse_args()
+    if args.rounds < 2 or args.rounds % 2:
+        parser.error("--rounds must be even and at least 2")
     for k, v in run(rounds=args.rounds, backends=tuple(args.backend or ("widget", "tk"))).items():
         print(f"| {k} | {v} |")

@@ -85,24 +85,27 @@ def _pixel_spans(boxes: list[Any], h: int, w: int) -> list[tuple[int, int, int, 
 
 class _SentPixels:
     """What an ipympl front end was sent: the pixels of the last frame, and
-    per area the box of pixels that changed since the last whole frame.
+    per area the box of pixels that changed since the whole frame before
+    the last one.
 
     Each diff frame carries all of those boxes, not only this frame's
     changes: ipympl's view replaces an image that is still loading when the
-    next one comes, so a frame can be lost, and the next one repairs it. A
+    next one comes, so a frame can be lost, and the next one repairs it; a
+    lost whole frame too, since the boxes reach back one whole frame more. A
     whole frame every few seconds keeps the boxes small."""
 
     def __init__(self) -> None:
         self.pixels: np.ndarray | None = None
         self.changed: dict[tuple[int, int, int, int], tuple[int, int, int, int]] = {}
+        self.before: list[tuple[int, int, int, int]] = []  # changed before the last whole frame
 
     def whole(self, rgba: np.ndarray) -> None:
         self.pixels = rgba.copy()
-        self.changed = {}
+        self.before, self.changed = list(self.changed.values()), {}
 
     def diff(self, rgba: np.ndarray, areas: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-        """Note which pixels of ``areas`` changed; all boxes changed since the
-        last whole frame, or none when nothing changed now."""
+        """Note which pixels of ``areas`` changed; the boxes to send (see the
+        class), or none when nothing changed now."""
         assert self.pixels is not None
         moved_now = False
         for area in areas:
@@ -119,13 +122,13 @@ class _SentPixels:
             old = self.changed.get(area)
             self.changed[area] = box if old is None else (
                 min(old[0], box[0]), max(old[1], box[1]), min(old[2], box[2]), max(old[3], box[3]))
-        return list(self.changed.values()) if moved_now else []
+        return self.before + list(self.changed.values()) if moved_now else []
 
 
-def _ipympl_frame(canvas: Any, sent: _SentPixels, boxes: list[Any] | None) -> tuple[str, bytes | None]:
+def _ipympl_frame(canvas: Any, sent: _SentPixels, whole: bool, boxes: list[Any] | None) -> tuple[str, bytes | None]:
     """The canvas as a PNG and its mode: all of it ("full"), or ("diff")
-    the pixels changed since the last whole frame within ``boxes`` (the
-    areas drawn; None: anywhere), everything else transparent, cut after the
+    the pixels changed within ``boxes`` (the areas drawn; None: anywhere)
+    since the last whole frames (:class:`_SentPixels`), everything else transparent, cut after the
     last change (the front end draws a diff at the top left at its own
     size); no frame when no pixel changed. Uses ipympl's private
     ``_force_full`` (set when a new view asks for a refresh or after a
@@ -133,16 +136,16 @@ def _ipympl_frame(canvas: Any, sent: _SentPixels, boxes: list[Any] | None) -> tu
     for ipympl 0.9 and 0.10, and WebAgg's public ``set_image_mode``."""
     rgba = np.asarray(canvas.get_renderer().buffer_rgba())
     h, w = rgba.shape[:2]
-    if boxes is None or canvas._force_full or sent.pixels is None or sent.pixels.shape != rgba.shape:
+    if whole or canvas._force_full or sent.pixels is None or sent.pixels.shape != rgba.shape:
         sent.whole(rgba)
         mode, frame = "full", fast_png(rgba)
         canvas._force_full = False
     else:
-        rects = sent.diff(rgba, _pixel_spans(boxes, h, w) if boxes else [(0, h, 0, w)])
+        rects = sent.diff(rgba, [(0, h, 0, w)] if boxes is None else _pixel_spans(boxes, h, w))
         if not rects:
             return "diff", None
         if any(rgba[r0:r1, c0:c1, 3].min() < 255 for r0, r1, c0, c1 in rects):
-            return _ipympl_frame(canvas, sent, None)  # see-through pixels would blend into the old ones
+            return _ipympl_frame(canvas, sent, True, None)  # see-through pixels would blend into the old ones
         mode, frame = "diff", sparse_png(rgba, rects)
     canvas.set_image_mode(mode)
     canvas._last_buff = sent.pixels.view(np.uint32).reshape(h, w)
@@ -189,11 +192,8 @@ class FramePush:
             return
         if self.kind == "ipympl-binary":
             now = time.monotonic()
-            if full or now - self._full_at >= FULL_FRAME_EVERY:
-                boxes = None
-            elif boxes is None:
-                boxes = []  # somewhere in the figure: the frame carries what changed
-            mode, frame = _ipympl_frame(canvas, self._sent, boxes)
+            whole = full or now - self._full_at >= FULL_FRAME_EVERY
+            mode, frame = _ipympl_frame(canvas, self._sent, whole, boxes)
             if mode == "full":
                 self._full_at = now
             if frame is None:

@@ -145,7 +145,7 @@ def sparse_png(rgba: np.ndarray, rects: list[tuple[int, int, int, int]]) -> byte
             rows[:, at:at + data.shape[1]] = data
             by_row = data.sum(axis=1, dtype=np.int64)
             by_col = data.sum(axis=0, dtype=np.int64)
-            start = np.arange(y0, y1, dtype=np.int64) * row_len + 1 + 4 * c0
+            start = (np.arange(y0, y1, dtype=np.int64) * row_len + 1 + 4 * c0) % 65521  # no int64 overflow
             sum_d += int(by_row.sum())
             sum_pd += int(start @ by_row) + int(by_col @ np.arange(by_col.size, dtype=np.int64))
         pieces.append(rows.tobytes())
