@@ -122,9 +122,9 @@ def test_desktop_window_updates_idle_and_survives_busy_cell(gui, xvfb, tmp_path)
             "import hashlib, threading, numpy as np\nimport cnnlive as cl\n"
             "model = cl.models.simple_cnn()\n"
             "job = cl.train(model, 'digits', epochs=500, batch_size=16, save=False, plot=True, name='desk')\n"
-            "view = job.views[-1]\nthreads = set()\n_render = view.render\n"
-            "def _recorded():\n    threads.add(threading.current_thread() is threading.main_thread())\n    _render()\n"
-            "view.render = _recorded\nprint(view.push.kind)")
+            "view = job.views[-1]\nthreads = set()\n_step = view.step\n"
+            "def _recorded():\n    threads.add(threading.current_thread() is threading.main_thread())\n    return _step()\n"
+            "view.step = _recorded\nprint(view.push.kind)")
         assert not errors, errors
         assert out.split()[-1] == "gui"
         # the first frames come once the kernel is idle and the job has batches
@@ -143,9 +143,10 @@ def test_desktop_window_updates_idle_and_survives_busy_cell(gui, xvfb, tmp_path)
         canvas, _ = _samples(kernel, 3, xvfb)
         assert _changes(canvas) >= 1, canvas  # caught up after the busy cell
         out, err, errors = kernel.run(
-            "print(threads, view.timer is not None, 'live figure stopped' in job.log())\n"
+            "print(threads, view.timer is not None, 'live figure stopped' in job.log(), view._drawn_elsewhere)\n"
             "job.stop(); print(job.wait(60).value)")
         assert not errors and not err, (err, errors)
-        assert out.split() == ["{True}", "True", "False", "stopped"], out
+        # every frame on the GUI thread; the pixels came from the drawing helper process
+        assert out.split() == ["{True}", "True", "False", "True", "stopped"], out
     finally:
         kernel.close()

@@ -37,3 +37,30 @@ def test_metrics_split_by_scope():
 def test_unknown_channel_names_the_valid_ones():
     with pytest.raises(ValueError, match="status, metrics, images, log"):
         Channels().publish("video", 1)
+
+
+def test_a_copy_fed_with_changes_keeps_every_series_equal_through_downsampling():
+    """Channels.changes/apply keep a copy (the drawing helper's) equal to the
+    original, across down-sampling, new names and rounds with nothing new;
+    the latest metrics go along as plain values only."""
+    import random
+
+    original, copy = Channels(metric_cap=16), Channels(metric_cap=16)
+    marks: dict = {}
+    rng = random.Random(1)
+    step = 0
+    for round_ in range(40):
+        for _ in range(rng.choice([0, 1, 3, 9])):
+            step += 1
+            value = {"loss": rng.random(), "step": step, "note": object()}
+            if step > 30:
+                value["accuracy"] = rng.random()
+            original.publish("metrics", value)
+        if round_ % 7 == 0:
+            original.publish("metrics", {"scope": "epoch", "loss": rng.random(), "step": round_})
+        copy.apply(original.changes(marks))
+        for scope in ("batch", "epoch"):
+            assert copy.history(scope) == original.history(scope), (round_, scope)
+    assert original.batch._stride["loss"] > 1  # it did down-sample on the way
+    latest = copy.latest("metrics")
+    assert "note" not in latest and latest["loss"] == original.latest("metrics")["loss"]

@@ -3,6 +3,7 @@ are tiny Agg figures fed by real (async) jobs. Synchronised with events."""
 
 import asyncio
 import logging
+import os
 import threading
 import time
 
@@ -443,3 +444,221 @@ def test_a_front_end_that_drops_frames_still_shows_the_figure():
         assert np.array_equal(screen, np.asarray(view.canvas.get_renderer().buffer_rgba())), f"frame {frame}"
     assert arrived > 20 and dropped > 5
     plt.close(view.fig)
+
+
+def _front_end_view(watch):
+    """A live dashboard on an ipympl canvas whose frames land in a list (no comm)."""
+    import matplotlib.pyplot as plt
+    from ipympl.backend_nbagg import _Backend_ipympl
+
+    from cnnlive.views.live import TrainingDashboard
+
+    with plt.rc_context({"backend": "module://ipympl.backend_nbagg"}):
+        view = TrainingDashboard(watch)
+    if view.push.kind != "ipympl-binary":
+        _Backend_ipympl.new_figure_manager_given_figure(9904, view.fig)
+        view.canvas = view.fig.canvas
+        compat.lock_draws(view.canvas, view.lock)
+        view.push = compat.frame_push(view.canvas)
+    view.canvas.mpl_connect("draw_event", view._on_draw)
+    sent = []
+    view.canvas.send = lambda content, buffers=None: sent.append((view.canvas._image_mode, bytes(buffers[0])))
+    view.canvas.syncing_data_url = False
+    return view, sent
+
+
+def _shown(sent, screen=None):
+    """What ipympl's front end shows after the frames ``sent`` (a whole frame
+    replaces the picture; a diff's opaque pixels go over it)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    for mode, png in sent:
+        picture = np.asarray(Image.open(io.BytesIO(png))).copy()
+        if mode == "full":
+            screen = picture
+        else:
+            h, w = picture.shape[:2]
+            opaque = picture[..., 3] == 255
+            screen[:h, :w][opaque] = picture[opaque]
+    return screen
+
+
+def _feed(watch, rng, first, n):
+    for step in range(first, first + n):
+        watch.channels.publish("metrics", {"loss": 2.0 / (1 + step / 50) + 0.3 * rng.random(),
+                                           "accuracy": min(1.0, step / 300), "samples_per_s": 900 + 50 * rng.random(),
+                                           "epoch": float(step // 40), "epochs": 8, "step": step, "scope": "batch"})
+        if step % 40 == 39:
+            watch.channels.publish("metrics", {"loss": 1.0 / (1 + step / 80), "accuracy": step / 400,
+                                               "step": step // 40, "scope": "epoch"})
+
+
+def _wait_for(condition, seconds=60.0):
+    import time
+
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the helper's pipe ends are Unix file descriptors")
+def test_a_dashboard_drawn_by_the_helper_process_shows_what_the_kernel_would_draw():
+    """The helper process draws the live dashboard from the watch's changes;
+    the frames the kernel forwards build, on the front end, the same metric
+    plots that a dashboard drawn in the kernel shows (the status line and
+    the resource strip hold clocks and are left out), also after a resize.
+    When the job ends the kernel draws the last frame itself."""
+    import numpy as np
+
+    from cnnlive.views import offload
+    from cnnlive.views.live import TrainingDashboard
+
+    if not compat._ipympl_checked():
+        pytest.skip("ipympl outside the checked versions")
+    watch = _Watch()
+    view, sent = _front_end_view(watch)
+    helper = offload.helper()
+    assert helper is not None
+    view.twin = offload.Twin(view, helper)
+    rng = np.random.default_rng(5)
+    step = 0
+    _wait_for(lambda: helper.ready)
+    for frame in range(30):
+        if frame == 15:
+            view.fig.set_size_inches(9, 6, forward=False)  # as ipympl does on the front end's resize
+            view.canvas._force_full = True
+        _feed(watch, rng, step, 9)
+        step += 9
+        assert view.step()  # forwards the frame that came back, asks for the next one
+        _wait_for(lambda: view.twin.vid in helper._replies)
+    view.step()  # the last frame asked for
+    assert not view.twin.in_flight
+    kernel_drawn = view.frames
+    assert view.twin is not None and kernel_drawn >= 25 and len(sent) == kernel_drawn
+    assert sent[0][0] == "full" and any(mode == "diff" for mode, _ in sent[1:])
+
+    screen = _shown(sent)
+    reference = TrainingDashboard(watch)
+    reference.fig.set_size_inches(9, 6, forward=False)
+    reference.render()
+    expected = np.asarray(reference.canvas.get_renderer().buffer_rgba())
+    assert screen.shape == expected.shape == (600, 900, 4)
+    plots = int(0.78 * expected.shape[0])  # above the resource strip
+    assert np.array_equal(screen[:plots], expected[:plots])
+
+    watch.done = True
+    view.step()  # the last frame: drawn in the kernel, whole, with every artist
+    assert view.twin is None and sent[-1][0] == "full"
+    assert np.array_equal(_shown(sent[-1:])[:plots], np.asarray(view.canvas.get_renderer().buffer_rgba())[:plots])
+    import matplotlib.pyplot as plt
+
+    plt.close(view.fig)
+    plt.close(reference.fig)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the helper's pipe ends are Unix file descriptors")
+def test_a_dashboard_goes_on_in_the_kernel_when_the_helper_process_dies(caplog):
+    import numpy as np
+
+    from cnnlive.views import offload
+
+    if not compat._ipympl_checked():
+        pytest.skip("ipympl outside the checked versions")
+    helper = offload.Helper()
+    watch = _Watch()
+    view, sent = _front_end_view(watch)
+    view.twin = offload.Twin(view, helper)
+    rng = np.random.default_rng(6)
+    _wait_for(lambda: helper.ready)
+    _feed(watch, rng, 0, 9)
+    view.step()
+    _wait_for(lambda: view.step() and view.frames >= 1)
+    assert view.twin is not None and view._drawn_elsewhere
+    helper.proc.kill()
+    helper.proc.wait()
+    with caplog.at_level("WARNING", logger="cnnlive"):
+        for frame in range(4):
+            _feed(watch, rng, 9 + 9 * frame, 9)
+            assert view.step()
+    assert view.twin is None and view.frames >= 4
+    assert "drawing helper process stopped" in caplog.text
+    screen = _shown(sent)
+    assert np.array_equal(screen, np.asarray(view.canvas.get_renderer().buffer_rgba()))
+    import matplotlib.pyplot as plt
+
+    plt.close(view.fig)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the helper's pipe ends are Unix file descriptors")
+def test_two_dashboards_with_long_histories_both_get_frames_from_the_helper():
+    """Requests and answers larger than a pipe's buffer, for two views at
+    once, flow both ways (neither end waits on the other's full pipe)."""
+    import numpy as np
+
+    from cnnlive.views import offload
+
+    if not compat._ipympl_checked():
+        pytest.skip("ipympl outside the checked versions")
+    helper = offload.Helper()
+    try:
+        _wait_for(lambda: helper.ready)
+        rng = np.random.default_rng(7)
+        views = []
+        for _ in range(2):
+            watch = _Watch()
+            _feed(watch, rng, 0, 3000)  # a first request of ~100 KB per view
+            view, sent = _front_end_view(watch)
+            view.twin = offload.Twin(view, helper)
+            views.append((view, sent))
+        for view, _ in views:
+            assert view.step()
+        for view, sent in views:
+            _wait_for(lambda: view.twin.vid in helper._replies)
+            view.step()
+            assert len(sent) == view.frames == 1 and sent[0][0] == "full"
+        assert not helper.failed
+    finally:
+        helper.close()
+        import matplotlib.pyplot as plt
+
+        for view, _ in views:
+            plt.close(view.fig)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the helper's pipe ends are Unix file descriptors")
+def test_a_helper_that_stops_answering_is_given_up_and_the_kernel_draws(monkeypatch, caplog):
+    import signal
+
+    import numpy as np
+
+    from cnnlive.views import offload
+
+    if not compat._ipympl_checked():
+        pytest.skip("ipympl outside the checked versions")
+    monkeypatch.setattr(offload, "ANSWER_DEADLINE", 1.0)
+    helper = offload.Helper()
+    watch = _Watch()
+    view, sent = _front_end_view(watch)
+    try:
+        view.twin = offload.Twin(view, helper)
+        _wait_for(lambda: helper.ready)
+        os.kill(helper.proc.pid, signal.SIGSTOP)  # hung: it reads nothing and answers nothing
+        rng = np.random.default_rng(8)
+        _feed(watch, rng, 0, 9)
+        assert view.step() and view.twin.in_flight and not sent
+        time.sleep(1.2)
+        with caplog.at_level("WARNING", logger="cnnlive"):
+            _feed(watch, rng, 9, 9)
+            assert view.step()  # past the deadline: drawn here
+        assert view.twin is None and helper.failed and view.frames == 1 and sent[-1][0] == "full"
+        assert "no answer in 1 s" in caplog.text
+        _wait_for(lambda: helper.proc.poll() is not None, 5.0)  # and ended, not left stopped
+    finally:
+        helper.close()
+        import matplotlib.pyplot as plt
+
+        plt.close(view.fig)

@@ -9,6 +9,7 @@ changeable at run time through ``cnnlive.config``.
 | ``panel_rate`` | ``CNNLIVE_PANEL_RATE`` | ``10.0`` panel updates/s per job |
 | ``shutdown_timeout`` | ``CNNLIVE_SHUTDOWN_TIMEOUT`` | ``1.5`` s to end all jobs at kernel shutdown (jupyter_client sends SIGTERM 2.5 s after its shutdown request) |
 | ``oip_snapshot_mb`` | ``CNNLIVE_OIP_SNAPSHOT_MB`` | ``64.0`` MB of OIP snapshots kept per search (timeline) |
+| ``render_process`` | ``CNNLIVE_RENDER_PROCESS`` | ``True``: a helper process at lower priority draws live dashboards, ipympl and desktop (``0`` draws them in the kernel) |
 | ``max_steps`` | ``CNNLIVE_MAX_STEPS`` | none; caps the gradient steps of an OIP search and of each dream stage (fast tests) |
 
 This module imports nothing heavy; every layer may read it.
@@ -35,6 +36,18 @@ def _number_env(name: str, default: Any, kind: type = float) -> Any:
     return value
 
 
+def _flag_env(name: str, default: bool) -> bool:
+    """``os.environ[name]`` as a yes/no (1/0, true/false, yes/no, on/off), else ``default``."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}={raw!r} is not one of 1/0, true/false, yes/no, on/off")
+
+
 @dataclass
 class Config:
     """Process-wide defaults; set attributes to change them for new jobs."""
@@ -46,6 +59,7 @@ class Config:
     shutdown_timeout: float = 1.5
     oip_snapshot_mb: float = 64.0
     max_steps: int | None = None
+    render_process: bool = True
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -57,6 +71,7 @@ class Config:
             shutdown_timeout=_number_env("CNNLIVE_SHUTDOWN_TIMEOUT", 1.5),
             oip_snapshot_mb=_number_env("CNNLIVE_OIP_SNAPSHOT_MB", 64.0),
             max_steps=_number_env("CNNLIVE_MAX_STEPS", None, int),
+            render_process=_flag_env("CNNLIVE_RENDER_PROCESS", True),
         )
 
     def runs_folder(self) -> str:
@@ -73,6 +88,8 @@ class Config:
         if name == "max_steps" and value is not None and (
                 not isinstance(value, int) or isinstance(value, bool) or value <= 0):
             raise ValueError(f"cnnlive.config.max_steps must be None or a whole number > 0, got {value!r}")
+        if name == "render_process" and not isinstance(value, bool):
+            raise ValueError(f"cnnlive.config.render_process must be True or False, got {value!r}")
         object.__setattr__(self, name, value)
 
     def capped_steps(self, steps: int) -> int:

@@ -62,6 +62,30 @@ class MetricHistory:
         """How many points were offered for ``name`` (before down-sampling)."""
         return self._seen.get(name, 0)
 
+    def changes(self, marks: dict[str, tuple[int, int]]) -> dict[str, tuple[bool, list[float], list[float]]]:
+        """What each series gained since ``marks`` (``{name: (stride, length)}``
+        as last sent, updated here): ``(False, new steps, new values)``, or
+        ``(True, all steps, all values)`` for a series new or down-sampled
+        since. For a copy elsewhere (:meth:`apply`)."""
+        out: dict[str, tuple[bool, list[float], list[float]]] = {}
+        for name, values in self._values.items():
+            steps, stride, old = self._steps[name], self._stride.get(name, 1), marks.get(name)
+            if old is None or old[0] != stride or old[1] > len(values):
+                out[name] = (True, list(steps), list(values))
+            elif old[1] < len(values):
+                out[name] = (False, steps[old[1]:], values[old[1]:])
+            marks[name] = (stride, len(values))
+        return out
+
+    def apply(self, changes: dict[str, tuple[bool, list[float], list[float]]]) -> None:
+        """Take the :meth:`changes` of another history (a copy of it, no down-sampling here)."""
+        for name, (reset, steps, values) in changes.items():
+            if reset or name not in self._values:
+                self._steps[name], self._values[name] = list(steps), list(values)
+            else:
+                self._steps[name].extend(steps)
+                self._values[name].extend(values)
+
 
 class Channels:
     """The four channels of one job. All methods are thread-safe."""
@@ -147,6 +171,26 @@ class Channels:
         with self._lock:
             source = self.epoch if scope == "epoch" else self.batch
             return source.values(name)
+
+    def changes(self, marks: dict[str, dict[str, tuple[int, int]]]) -> dict[str, Any]:
+        """What the metric histories gained since ``marks`` (updated here),
+        with the latest metrics: for a copy of these channels in another
+        process (:meth:`apply`)."""
+        with self._lock:
+            latest = self._latest.get("metrics")
+            if latest is not None:  # what a view reads of it (plain values: anything else may not pickle)
+                latest = {k: v for k, v in latest.items() if isinstance(v, (int, float, str, bool))}
+            return {"batch": self.batch.changes(marks.setdefault("batch", {})),
+                    "epoch": self.epoch.changes(marks.setdefault("epoch", {})), "metrics": latest}
+
+    def apply(self, changes: dict[str, Any]) -> None:
+        """Take :meth:`changes` of other channels (a copy that only views read)."""
+        with self._lock:
+            self.batch.apply(changes["batch"])
+            self.epoch.apply(changes["epoch"])
+            if changes["metrics"] is not None:
+                self._latest["metrics"] = changes["metrics"]
+            self.version += 1
 
     def subscribe(self, notify: Callable[[str], None]) -> Callable[[], None]:
         """Call ``notify(channel)`` after each publish; returns an unsubscribe."""

@@ -98,6 +98,7 @@ class _SentPixels:
         self.pixels: np.ndarray | None = None
         self.changed: dict[tuple[int, int, int, int], tuple[int, int, int, int]] = {}
         self.before: list[tuple[int, int, int, int]] = []  # changed before the last whole frame
+        self.now: list[tuple[int, int, int, int]] = []  # changed by the last diff
 
     def whole(self, rgba: np.ndarray) -> None:
         self.pixels = rgba.copy()
@@ -107,7 +108,7 @@ class _SentPixels:
         """Note which pixels of ``areas`` changed; the boxes to send (see the
         class), or none when nothing changed now."""
         assert self.pixels is not None
-        moved_now = False
+        self.now = []
         for area in areas:
             r0, r1, c0, c1 = area
             if r0 >= r1 or c0 >= c1:
@@ -116,40 +117,80 @@ class _SentPixels:
             rows, cols = np.flatnonzero(moved.any(axis=1)), np.flatnonzero(moved.any(axis=0))
             if not rows.size:
                 continue
-            moved_now = True
             box = (r0 + int(rows[0]), r0 + int(rows[-1]) + 1, c0 + int(cols[0]), c0 + int(cols[-1]) + 1)
+            self.now.append(box)
             self.pixels[box[0]:box[1], box[2]:box[3]] = rgba[box[0]:box[1], box[2]:box[3]]
             old = self.changed.get(area)
             self.changed[area] = box if old is None else (
                 min(old[0], box[0]), max(old[1], box[1]), min(old[2], box[2]), max(old[3], box[3]))
-        return self.before + list(self.changed.values()) if moved_now else []
+        return self.before + list(self.changed.values()) if self.now else []
+
+
+def png_frame(rgba: np.ndarray, sent: _SentPixels, whole: bool, boxes: list[Any] | None) -> tuple[str, bytes | None]:
+    """The pixels ``rgba`` as a PNG frame for ipympl's front end and its mode:
+    all of it ("full"), or ("diff") the pixels changed within ``boxes`` (the
+    areas drawn; None: anywhere) since the last whole frames
+    (:class:`_SentPixels`), everything else transparent, cut after the last
+    change (the front end draws a diff at the top left at its own size); no
+    frame when no pixel changed."""
+    h, w = rgba.shape[:2]
+    if whole or sent.pixels is None or sent.pixels.shape != rgba.shape:
+        sent.whole(rgba)
+        return "full", fast_png(rgba)
+    rects = sent.diff(rgba, [(0, h, 0, w)] if boxes is None else _pixel_spans(boxes, h, w))
+    if not rects:
+        return "diff", None
+    if any(rgba[r0:r1, c0:c1, 3].min() < 255 for r0, r1, c0, c1 in rects):
+        return png_frame(rgba, sent, True, None)  # see-through pixels would blend into the old ones
+    return "diff", sparse_png(rgba, rects)
 
 
 def _ipympl_frame(canvas: Any, sent: _SentPixels, whole: bool, boxes: list[Any] | None) -> tuple[str, bytes | None]:
-    """The canvas as a PNG and its mode: all of it ("full"), or ("diff")
-    the pixels changed within ``boxes`` (the areas drawn; None: anywhere)
-    since the last whole frames (:class:`_SentPixels`), everything else transparent, cut after the
-    last change (the front end draws a diff at the top left at its own
-    size); no frame when no pixel changed. Uses ipympl's private
-    ``_force_full`` (set when a new view asks for a refresh or after a
-    resize) and ``_last_buff`` (what ipympl's own diffs start from), checked
-    for ipympl 0.9 and 0.10, and WebAgg's public ``set_image_mode``."""
+    """The canvas as a PNG frame (:func:`png_frame`), made ready to send. Uses
+    ipympl's private ``_force_full`` (set when a new view asks for a refresh
+    or after a resize) and ``_last_buff`` (what ipympl's own diffs start
+    from), checked for ipympl 0.9 and 0.10, and WebAgg's public
+    ``set_image_mode``."""
     rgba = np.asarray(canvas.get_renderer().buffer_rgba())
-    h, w = rgba.shape[:2]
-    if whole or canvas._force_full or sent.pixels is None or sent.pixels.shape != rgba.shape:
-        sent.whole(rgba)
-        mode, frame = "full", fast_png(rgba)
-        canvas._force_full = False
-    else:
-        rects = sent.diff(rgba, [(0, h, 0, w)] if boxes is None else _pixel_spans(boxes, h, w))
-        if not rects:
-            return "diff", None
-        if any(rgba[r0:r1, c0:c1, 3].min() < 255 for r0, r1, c0, c1 in rects):
-            return _ipympl_frame(canvas, sent, True, None)  # see-through pixels would blend into the old ones
-        mode, frame = "diff", sparse_png(rgba, rects)
+    mode, frame = png_frame(rgba, sent, whole or canvas._force_full, boxes)
+    if frame is None:
+        return mode, None
+    canvas._force_full = False
     canvas.set_image_mode(mode)
-    canvas._last_buff = sent.pixels.view(np.uint32).reshape(h, w)
+    assert sent.pixels is not None
+    canvas._last_buff = sent.pixels.view(np.uint32).reshape(rgba.shape[:2])
     return mode, frame
+
+
+def forward_ipympl_frame(canvas: Any, mode: str, frame: bytes) -> None:
+    """Send a frame drawn elsewhere (:mod:`.offload`) through ipympl's comm.
+    ipympl's own next draw (a resize) starts from a whole frame: its
+    ``_last_buff`` is not what the front end shows."""
+    canvas.set_image_mode(mode)
+    canvas._last_buff = np.empty((0, 0))
+    canvas.send_binary(frame)
+
+
+def put_pixels(canvas: Any, kind: str, pixels: Any) -> None:
+    """Copy pixels drawn elsewhere (:mod:`.offload`, kind ``"full"`` or
+    ``"rects"``) into a desktop canvas's Agg buffer and show them (public
+    ``blit``; the GUI thread only)."""
+    from matplotlib.transforms import Bbox
+
+    buffer = np.asarray(canvas.get_renderer().buffer_rgba())
+    h, w = buffer.shape[:2]
+    rects = [(0, h, 0, w, pixels)] if kind == "full" else pixels
+    for r0, r1, c0, c1, data in rects:
+        buffer[r0:r1, c0:c1] = np.frombuffer(data, np.uint8).reshape(r1 - r0, c1 - c0, 4)
+        canvas.blit(Bbox.from_extents(c0, h - r1, c1, h - r0))
+
+
+def ipympl_wants_whole(canvas: Any) -> bool:
+    """Whether a new front-end view asked for a whole frame (ipympl's ``_force_full``); clears it."""
+    wanted = bool(getattr(canvas, "_force_full", False))
+    if wanted:
+        canvas._force_full = False
+    return wanted
 
 
 class FramePush:
@@ -166,11 +207,22 @@ class FramePush:
     - ``"gui"``: a desktop backend. Frames are made only on the GUI thread, by
       a timer of the backend's own event loop (``canvas.new_timer``).
     - ``"agg"``: no screen (Agg, inline); draws into the buffer for saving.
+    - ``"png"``, ``"rgba"``: in the helper process (:mod:`.offload`), each
+      frame is kept in ``frame`` for the kernel to forward: as ipympl wants it,
+      ``(mode, png)``, or for a desktop window, the pixels changed since the
+      last frame (``("full", whole buffer)`` or ``("rects", [(row0, row1,
+      col0, col1, bytes), ...])``).
     """
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._saved_at = self._full_at = -1e9
+        self._sent = _SentPixels()
+        self.frame: tuple[str, bytes] | None = None  # kind "png": the last frame made
+        self.whole_next = False  # kind "png": the next frame is a whole one
+
+    def forget_sent(self) -> None:
+        """The screen shows pixels sent by someone else: the next frame is a whole one."""
         self._sent = _SentPixels()
 
     @property
@@ -190,7 +242,26 @@ class FramePush:
         still a whole frame every few seconds)."""
         if boxes is not None and not boxes:
             return
-        if self.kind == "ipympl-binary":
+        if self.kind == "png":
+            now = time.monotonic()
+            whole = full or self.whole_next or now - self._full_at >= FULL_FRAME_EVERY
+            mode, png = png_frame(np.asarray(canvas.get_renderer().buffer_rgba()), self._sent, whole, boxes)
+            self.whole_next = False
+            if mode == "full":
+                self._full_at = now
+            self.frame = None if png is None else (mode, png)
+        elif self.kind == "rgba":
+            rgba = np.asarray(canvas.get_renderer().buffer_rgba())
+            h, w = rgba.shape[:2]
+            if full or self.whole_next or self._sent.pixels is None or self._sent.pixels.shape != rgba.shape:
+                self._sent.whole(rgba)
+                self.frame = ("full", rgba.tobytes())
+            else:
+                self._sent.diff(rgba, [(0, h, 0, w)] if boxes is None else _pixel_spans(boxes, h, w))
+                rects = [(r0, r1, c0, c1, rgba[r0:r1, c0:c1].tobytes()) for r0, r1, c0, c1 in self._sent.now]
+                self.frame = ("rects", rects) if rects else None
+            self.whole_next = False
+        elif self.kind == "ipympl-binary":
             now = time.monotonic()
             whole = full or now - self._full_at >= FULL_FRAME_EVERY
             mode, frame = _ipympl_frame(canvas, self._sent, whole, boxes)

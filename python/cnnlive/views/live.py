@@ -362,6 +362,16 @@ def _display(obj: Any) -> None:
     display(obj)
 
 
+def _offload(view: View) -> None:
+    """Let the helper process draw a live dashboard (:mod:`.offload`)."""
+    if config.render_process and view.push.kind in ("ipympl-binary", "gui") and isinstance(view, TrainingDashboard):
+        from . import offload
+
+        process = offload.helper()
+        if process is not None:
+            view.twin = offload.Twin(view, process)
+
+
 def show(source: Any, fps: float | None = None) -> View:
     """Create the job's figure here (main thread), display it once, render it
     live. ``source``: the job's watch (``job.plot()`` passes ``job.watch()``
@@ -390,10 +400,12 @@ def show(source: Any, fps: float | None = None) -> View:
     if view.push.kind.startswith("ipympl"):
         if compat.ipympl_display_now(view.fig):  # now, not after the cell: it may block (wait, fit)
             _display(view.canvas)
+        _offload(view)
     elif view.push.on_gui_thread:
         manager = getattr(view.canvas, "manager", None)
         if manager is not None and not matplotlib.is_interactive():
             manager.show()
+        _offload(view)
         view.timer = compat.start_gui_timer(view.canvas, 1000.0 / rate, view.tick)
         return view
     if fps:

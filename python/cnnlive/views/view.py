@@ -61,6 +61,8 @@ class View:
         self._status_at = 0.0
         self._own_draw = False
         self._reported = False
+        self.twin: Any = None  # set by show(): the helper process draws the frames (.offload)
+        self._drawn_elsewhere = False
         fig.canvas.mpl_connect("close_event", lambda _e: setattr(self, "closed", True))
         fig.canvas.mpl_connect("draw_event", self._on_draw)
         self.resources = ResourceHistory()
@@ -71,6 +73,9 @@ class View:
         if not self._own_draw:
             self._background = None
             self.version = -1
+            twin = self.twin
+            if twin is not None:
+                twin.want_whole()
 
     @property
     def job(self) -> Watch:
@@ -272,12 +277,25 @@ class View:
         """Render if the job changed since the last frame; False when this
         view is done (closed, broken, or its job ended and was drawn)."""
         if self.closed:
+            self._drop_twin()
             return False
         version = (self.watch.channels.version, self.watch.state)
         finished = self.watch.done
         if not self.frames and not finished and not self.has_data() and time.monotonic() < self._born + 3.0:
             return True  # the first frame waits a little for data: a figure drawn twice costs a frame each
         try:
+            if self.twin is not None and not finished:
+                if self.twin.tick(version != self.version):
+                    self.version, self._drawn_elsewhere = version, True
+                    return True
+                self.twin.want_whole()  # the next picture the helper draws follows one drawn here
+                if self.twin.dropped or self.twin.helper.failed:
+                    self._drop_twin()
+            if finished:
+                self._drop_twin()
+            if self._drawn_elsewhere:  # the screen shows the helper's frames: start from a whole one
+                self._drawn_elsewhere, self._background = False, None
+                self.push.forget_sent()
             if version != self.version:
                 self.version = version
                 self.render()
@@ -286,8 +304,14 @@ class View:
                 return False
         except Exception as exc:  # noqa: BLE001 - a broken figure stops itself, never the job or other figures
             self.report_broken(exc)
+            self._drop_twin()
             return False
         return True
+
+    def _drop_twin(self) -> None:
+        if self.twin is not None:
+            self.twin.close()
+            self.twin = None
 
     def report_broken(self, exc: BaseException) -> None:
         """Say once (logging and the job's log) that this figure stopped."""
