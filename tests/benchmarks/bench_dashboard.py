@@ -8,7 +8,9 @@ renderer thread) and once with ``%matplotlib tk`` under Xvfb (frames by a Tk
 timer on the kernel's main thread). Throughput is the job's own samples per
 second from start to end of training; runs last long enough (64,000 samples,
 25 s or more here) that the first frames' fixed cost fades. Each dashboard run is compared with
-the plain runs next to it (the VM drifts). Usage: ``python bench_dashboard.py [--backend widget] [--rounds 8]``.
+the plain runs next to it (the VM drifts). Dashboards are drawn by the helper
+process (``--in-kernel``: by the kernel, as before it). Usage:
+``python bench_dashboard.py [--backend widget] [--rounds 8] [--in-kernel]``.
 """
 
 from __future__ import annotations
@@ -111,8 +113,10 @@ def _costs(results: list[tuple[str, dict]]) -> list[float]:
     return costs
 
 
-def run(n: int = 8000, epochs: int = 8, rounds: int = 4, backends: tuple[str, ...] = ("widget", "tk")) -> dict[str, str]:
-    env = {"CUDA_VISIBLE_DEVICES": "", "CNNLIVE_RUNS": tempfile.mkdtemp(prefix="bench-runs-")}
+def run(n: int = 8000, epochs: int = 8, rounds: int = 4, backends: tuple[str, ...] = ("widget", "tk"),
+        helper: bool = True) -> dict[str, str]:
+    env = {"CUDA_VISIBLE_DEVICES": "", "CNNLIVE_RUNS": tempfile.mkdtemp(prefix="bench-runs-"),
+           "CNNLIVE_RENDER_PROCESS": "1" if helper else "0"}
     os.environ.pop("MPLBACKEND", None)
     rows: dict[str, str] = {}
     x = _xvfb() if "tk" in backends else None
@@ -131,6 +135,7 @@ def run(n: int = 8000, epochs: int = 8, rounds: int = 4, backends: tuple[str, ..
             fps = statistics.median(r["frames"] / r["seconds"] for r in dashboard)
             secs = statistics.median(r["seconds"] for _, r in res)
             name = {"widget": "ipympl (%matplotlib widget)", "tk": "Tk (%matplotlib tk, Xvfb)"}[backend]
+            name += "" if helper else ", drawn in the kernel"
             rows[f"live dashboard in a real kernel, {name}: samples/s without / with (runs of ~{secs:.0f} s, "
                  f"medians of {len(res) - len(dashboard)}+{len(dashboard)})"] = f"{plain:.0f} / {dash:.0f}"
             rows[f"live dashboard cost, {name}: throughput (median, range over runs vs their neighbours) / "
@@ -148,8 +153,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["widget", "tk"], action="append", help="default: both")
     parser.add_argument("--rounds", type=int, default=4, help="plain and dashboard runs each (even)")
+    parser.add_argument("--in-kernel", action="store_true", help="draw in the kernel, not the helper process")
     args = parser.parse_args()
     if args.rounds < 2 or args.rounds % 2:
         parser.error("--rounds must be even and at least 2")
-    for k, v in run(rounds=args.rounds, backends=tuple(args.backend or ("widget", "tk"))).items():
+    for k, v in run(rounds=args.rounds, backends=tuple(args.backend or ("widget", "tk")),
+                    helper=not args.in_kernel).items():
         print(f"| {k} | {v} |")
