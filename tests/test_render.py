@@ -392,27 +392,13 @@ def test_a_front_end_that_drops_frames_still_shows_the_figure():
     import io
 
     import numpy as np
-    from ipympl.backend_nbagg import _Backend_ipympl
+    import matplotlib.pyplot as plt
     from PIL import Image
-
-    from cnnlive.views.live import TrainingDashboard
 
     if not compat._ipympl_checked():
         pytest.skip("ipympl outside the checked versions")
     watch = _Watch()
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context({"backend": "module://ipympl.backend_nbagg"}):
-        view = TrainingDashboard(watch)
-    if view.push.kind != "ipympl-binary":
-        _Backend_ipympl.new_figure_manager_given_figure(9903, view.fig)
-        view.canvas = view.fig.canvas
-        compat.lock_draws(view.canvas, view.lock)
-        view.push = compat.frame_push(view.canvas)
-    view.canvas.mpl_connect("draw_event", view._on_draw)
-    sent = []
-    view.canvas.send = lambda content, buffers=None: sent.append(bytes(buffers[0]))
-    view.canvas.syncing_data_url = False
+    view, sent = _front_end_view(watch)
     screen, arrived, dropped = None, 0, 0
     rng = np.random.default_rng(3)
     step = 0
@@ -428,8 +414,8 @@ def test_a_front_end_that_drops_frames_still_shows_the_figure():
         view.render()
         if len(sent) == before:
             continue
-        picture = np.asarray(Image.open(io.BytesIO(sent[-1]))).copy()
-        mode = view.canvas._image_mode
+        mode, png = sent[-1]
+        picture = np.asarray(Image.open(io.BytesIO(png))).copy()
         if (mode == "diff" and frame % 3 == 0) or frame == 25:
             dropped += 1
             continue
