@@ -1,12 +1,13 @@
 """An ipympl dashboard fed by a background training job keeps changing in the
-browser while another cell blocks the kernel's main thread."""
+browser while another cell blocks the kernel's main thread (drawn by the
+helper process)."""
 
 import time
 
 import pytest
 
 from .conftest import screenshot, write_notebook
-from .lab_helpers import open_notebook, run_cell
+from .lab_helpers import cell_output, open_notebook, run_cell
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -15,7 +16,7 @@ CELLS = [
     "model = cl.models.simple_cnn()\njob = cl.train(model, 'digits', epochs=100, batch_size=16, plot=True, name='live')",
     # the main thread is blocked (a pure-Python CPU loop would also slow the job
     # threads through the GIL; that is Python's limit, not the renderer's)
-    "import time\ntime.sleep(12)\njob.stop(); print('done')",
+    "import time\ntime.sleep(12)\nprint('helper drew:', job.views[-1]._drawn_elsewhere)\njob.stop(); print('done')",
 ]
 
 CANVAS_HASH = """() => {
@@ -46,3 +47,7 @@ def test_figure_updates_while_a_cell_runs(lab, page):
     assert busy.inner_text().strip() == "[*]:"  # the foreground cell was still running
     changes = sum(1 for a, b in zip(hashes, hashes[1:]) if a != b)
     assert changes >= 2, hashes
+    deadline = time.time() + 60
+    while "done" not in cell_output(page, 2) and time.time() < deadline:
+        time.sleep(0.3)
+    assert "helper drew: True" in cell_output(page, 2)  # the frames came from the drawing helper process
