@@ -145,6 +145,19 @@ def png_frame(rgba: np.ndarray, sent: _SentPixels, whole: bool, boxes: list[Any]
     return "diff", sparse_png(rgba, rects)
 
 
+def rgba_frame(rgba: np.ndarray, sent: _SentPixels, whole: bool, boxes: list[Any] | None) -> Any:
+    """The pixels ``rgba`` for a desktop window's buffer: ``("full", all
+    bytes)``, or ``("rects", [(row0, row1, col0, col1, bytes), ...])`` of the
+    pixels changed within ``boxes`` since the last frame; None when none did."""
+    h, w = rgba.shape[:2]
+    if whole or sent.pixels is None or sent.pixels.shape != rgba.shape:
+        sent.whole(rgba)
+        return "full", rgba.tobytes()
+    sent.diff(rgba, [(0, h, 0, w)] if boxes is None else _pixel_spans(boxes, h, w))
+    rects = [(r0, r1, c0, c1, rgba[r0:r1, c0:c1].tobytes()) for r0, r1, c0, c1 in sent.now]
+    return ("rects", rects) if rects else None
+
+
 def _ipympl_frame(canvas: Any, sent: _SentPixels, whole: bool, boxes: list[Any] | None) -> tuple[str, bytes | None]:
     """The canvas as a PNG frame (:func:`png_frame`), made ready to send. Uses
     ipympl's private ``_force_full`` (set when a new view asks for a refresh
@@ -218,8 +231,18 @@ class FramePush:
         self.kind = kind
         self._saved_at = self._full_at = -1e9
         self._sent = _SentPixels()
-        self.frame: tuple[str, bytes] | None = None  # kind "png": the last frame made
-        self.whole_next = False  # kind "png": the next frame is a whole one
+        self.frame: Any = None  # kinds "png", "rgba": the last frame made
+        self.whole_next = False  # kinds "png", "rgba": the next frame is a whole one
+
+    def _whole_due(self, full: bool) -> bool:
+        """Whether this PNG frame is a whole one: a full draw, asked for, or every few seconds."""
+        whole = full or self.whole_next or time.monotonic() - self._full_at >= FULL_FRAME_EVERY
+        self.whole_next = False
+        return whole
+
+    def _note(self, mode: str) -> None:
+        if mode == "full":
+            self._full_at = time.monotonic()
 
     def forget_sent(self) -> None:
         """The screen shows pixels sent by someone else: the next frame is a whole one."""
@@ -243,30 +266,17 @@ class FramePush:
         if boxes is not None and not boxes:
             return
         if self.kind == "png":
-            now = time.monotonic()
-            whole = full or self.whole_next or now - self._full_at >= FULL_FRAME_EVERY
-            mode, png = png_frame(np.asarray(canvas.get_renderer().buffer_rgba()), self._sent, whole, boxes)
-            self.whole_next = False
-            if mode == "full":
-                self._full_at = now
+            mode, png = png_frame(np.asarray(canvas.get_renderer().buffer_rgba()), self._sent,
+                                  self._whole_due(full), boxes)
+            self._note(mode)
             self.frame = None if png is None else (mode, png)
-        elif self.kind == "rgba":
-            rgba = np.asarray(canvas.get_renderer().buffer_rgba())
-            h, w = rgba.shape[:2]
-            if full or self.whole_next or self._sent.pixels is None or self._sent.pixels.shape != rgba.shape:
-                self._sent.whole(rgba)
-                self.frame = ("full", rgba.tobytes())
-            else:
-                self._sent.diff(rgba, [(0, h, 0, w)] if boxes is None else _pixel_spans(boxes, h, w))
-                rects = [(r0, r1, c0, c1, rgba[r0:r1, c0:c1].tobytes()) for r0, r1, c0, c1 in self._sent.now]
-                self.frame = ("rects", rects) if rects else None
+        elif self.kind == "rgba":  # a window needs no periodic whole frame: it loses none
+            self.frame = rgba_frame(np.asarray(canvas.get_renderer().buffer_rgba()), self._sent,
+                                    full or self.whole_next, boxes)
             self.whole_next = False
         elif self.kind == "ipympl-binary":
-            now = time.monotonic()
-            whole = full or now - self._full_at >= FULL_FRAME_EVERY
-            mode, frame = _ipympl_frame(canvas, self._sent, whole, boxes)
-            if mode == "full":
-                self._full_at = now
+            mode, frame = _ipympl_frame(canvas, self._sent, self._whole_due(full), boxes)
+            self._note(mode)
             if frame is None:
                 return
             if getattr(canvas, "syncing_data_url", False):
@@ -284,7 +294,6 @@ class FramePush:
         elif self.kind == "gui":
             for box in [fig.bbox] if boxes is None else boxes:
                 canvas.blit(box)
-
 
     def _keep_saved_picture(self, canvas: Any, full: bool) -> None:
         """Refresh the picture saved with the notebook (ipympl's ``_data_url``)

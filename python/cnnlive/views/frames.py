@@ -152,6 +152,4 @@ def sparse_png(rgba: np.ndarray, rects: list[tuple[int, int, int, int]]) -> byte
     n = height * row_len
     adler = ((n + n * sum_d - sum_pd) % 65521) << 16 | (1 + sum_d) % 65521
     pieces.append(b"\x01\x00\x00\xff\xff" + struct.pack(">I", adler))  # an empty final block, the checksum
-
-
     return _png(width, height, pieces)

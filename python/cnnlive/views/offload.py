@@ -33,6 +33,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..events.channels import Channels
+from . import compat
 
 log = logging.getLogger("cnnlive")
 
@@ -54,7 +55,6 @@ class Helper:
         code = (f"import sys; sys.path.append({package_parent!r}); "
                 f"from cnnlive.views.offload import main; main({NICE})")
         self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     env=dict(os.environ, MPLBACKEND="agg"),
                                      start_new_session=True)  # a kernel interrupt (SIGINT to its group) is not for it
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._out = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
@@ -209,8 +209,6 @@ class Twin:
     def tick(self, changed: bool) -> bool:
         """Forward a frame that came back; ask for the next one when the
         watch changed. False when this view must draw in the kernel now."""
-        from . import compat
-
         canvas = self.view.canvas
         if self.dropped or self.helper.failed or getattr(canvas, "syncing_data_url", False):
             return False  # no front end has answered yet: the kernel keeps the saved picture too
@@ -234,8 +232,6 @@ class Twin:
 
     def _show(self, answer: tuple[Any, ...]) -> bool:
         """Put a frame that came back on the screen; False when the helper failed on this view."""
-        from . import compat
-
         if answer[0] == "error":
             log.warning("cnnlive: the drawing helper failed on job %s's figure; it draws in the kernel:\n%s",
                         self.view.watch.id, answer[2])
@@ -259,15 +255,13 @@ class Twin:
         head = {"id": watch.id, "name": watch.name, "kind": watch.kind, "state": watch.state.value,
                 "done": watch.done, "progress_fraction": watch.progress_fraction, "elapsed": watch.elapsed,
                 "epochs_total": getattr(watch.result, "epochs_total", None)}
-        history = view.resources
-        history.sample()  # the kernel's CPU, RAM and GPU, at most once a second
-        resources: dict[str, Any] = {"latest": history.latest, "age": time.monotonic() - history._t0}
+        view.resources.sample()  # the kernel's CPU, RAM and GPU, at most once a second
+        resources: dict[str, Any] = {"latest": view.resources.latest}
         if not self.marks:  # the first request: the kernel's matplotlib settings (a style the user chose)
             import matplotlib
 
             head["rc"] = {k: v for k, v in matplotlib.rcParams.items() if k not in ("backend", "interactive")}
-            resources["history"] = (list(history.t), list(history.cpu), list(history.ram), list(history.gpu),
-                                    history.gpu_total)
+            resources["history"] = view.resources.state()  # the graphs so far
         size = (tuple(view.fig.get_size_inches()), view.fig.dpi)
         message = ("frame", self.vid, head, watch.channels.changes(self.marks), resources, size,
                    self._take_whole(), "rgba" if self.desktop else "png")
@@ -332,7 +326,6 @@ def _use_rc(rc: dict[str, Any]) -> None:
 def _draw(twins: dict[int, Any], message: tuple[Any, ...]) -> tuple[Any, ...]:
     """Draw one frame of a twin view (made on its first frame, with the
     kernel's matplotlib settings)."""
-    from .compat import FramePush
     from .live import make_view
 
     _, vid, head, changes, resources, (inches, dpi), whole, kind = message
@@ -342,22 +335,16 @@ def _draw(twins: dict[int, Any], message: tuple[Any, ...]) -> tuple[Any, ...]:
         rc = head.get("rc", {})
         _use_rc(rc)
         view = make_view(mirror)
-        view.push = FramePush(kind)
+        view.push = compat.FramePush(kind)
         view.resources.meter = ShippedMeter()
         twins[vid] = (view, mirror, rc)
     else:
         view, mirror, rc = twins[vid]
         mirror.apply(head, changes)
         _use_rc(rc)
-    history = view.resources
-    history.meter.latest = resources["latest"]
-    if "history" in resources:  # the kernel's graphs so far
-        history._t0 = time.monotonic() - resources["age"]
-        t, cpu, ram, gpu, history.gpu_total = resources["history"]
-        for mine, theirs in zip((history.t, history.cpu, history.ram, history.gpu), (t, cpu, ram, gpu)):
-            mine.clear()
-            mine.extend(theirs)
-        history.latest = resources["latest"]
+    view.resources.meter.latest = resources["latest"]
+    if "history" in resources:
+        view.resources.restore(resources["history"])
     if tuple(view.fig.get_size_inches()) != tuple(inches) or view.fig.dpi != dpi:
         view.fig.set_dpi(dpi)
         view.fig.set_size_inches(*inches, forward=False)

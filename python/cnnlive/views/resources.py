@@ -109,6 +109,19 @@ class ResourceHistory:
         self.gpu_total = sum(totals) if totals and all(totals) else None
         return True
 
+    def state(self) -> dict[str, Any]:
+        """The samples so far, their clock and the latest one (for a copy elsewhere: :meth:`restore`)."""
+        return {"age": time.monotonic() - self._t0, "latest": self.latest, "gpu_total": self.gpu_total,
+                "series": [list(d) for d in (self.t, self.cpu, self.ram, self.gpu)]}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from another history's :meth:`state` (same clock, same samples)."""
+        self._t0 = time.monotonic() - state["age"]
+        self.latest, self.gpu_total = state["latest"], state["gpu_total"]
+        for mine, theirs in zip((self.t, self.cpu, self.ram, self.gpu), state["series"]):
+            mine.clear()
+            mine.extend(theirs)
+
     def text(self) -> str:
         r = self.latest
         gpu = "".join(f" · {g['name']} {g['used_mb']:.0f}"
