@@ -8,6 +8,11 @@ tile's own mean and std before up-scaling, so tiles whose pixels are far from
 a standardized distribution come back at their own brightness and contrast.
 The detail correction is taken from the current image at each stage, so with
 no OIP step the image is restored exactly.
+
+Tiles overlap on a half-tile stride and their changes are blended with a
+sin² window that falls to zero at each tile's border (the windows of a
+half-stride grid sum to one), so tile borders leave no seams: a pixel's
+change is the weighted mean of the changes of every tile that covers it.
 """
 
 from __future__ import annotations
@@ -185,11 +190,54 @@ def carve(x: np.ndarray, maps: np.ndarray, ascent: Ascent | None, steps: int, si
     return np.clip(out, 0.0, 1.0) if raw else out
 
 
-def tiles_of(size: int, level: int) -> list[tuple[int, int, int, int]]:
-    """(top, left, height, width) of the 2^level x 2^level tiles."""
+def blended_tiles(size: int, level: int) -> list[tuple[int, int, int, int]]:
+    """(top, left, height, width) of equal tiles of the level's size
+    (size / 2^level) on a half-tile stride: (2^(level+1) - 1)² boxes."""
     n = 2 ** level
-    edges = np.linspace(0, size, n + 1).round().astype(int)
-    return [(edges[r], edges[c], edges[r + 1] - edges[r], edges[c + 1] - edges[c]) for r in range(n) for c in range(n)]
+    side = int(round(size / n))
+    if n == 1:
+        return [(0, 0, size, size)]
+    starts = np.linspace(0, size - side, 2 * n - 1).round().astype(int)
+    return [(int(t), int(l), side, side) for t in starts for l in starts]
+
+
+def tile_window(side: int) -> np.ndarray:
+    """(side, side, 1) sin² blending weights, near zero at the border."""
+    ramp = np.sin(np.pi * (np.arange(side) + 0.5) / side) ** 2
+    return np.outer(ramp, ramp).astype(np.float32)[..., None]
+
+
+def carve_tiles(img: np.ndarray, boxes: list[tuple[int, int, int, int]], maps: np.ndarray,
+                ascent: Ascent | None, steps: int, size: tuple[int, int], raw: bool) -> np.ndarray:
+    """Carve equal, overlapping tiles of (1, S, S, C) ``img`` as one batch and
+    blend their changes with :func:`tile_window`."""
+    side = boxes[0][2]
+    batch = np.stack([img[0, t:t + side, l:l + side] for t, l, _, _ in boxes])
+    change = carve(batch, maps, ascent, steps, size, raw) - batch
+    weight = tile_window(side)
+    total = np.zeros(img.shape[1:], np.float32)
+    norm = np.zeros(img.shape[1:3] + (1,), np.float32)
+    for (t, l, _, _), d in zip(boxes, change):
+        total[t:t + side, l:l + side] += weight * d
+        norm[t:t + side, l:l + side] += weight
+    out = img.copy()
+    out[0] += total / np.maximum(norm, 1e-12)
+    return np.clip(out, 0.0, 1.0) if raw else out
+
+
+def seam_ratio(image: np.ndarray, lines: Sequence[int] | None = None, reach: int = 4) -> float:
+    """How much a line stands out: the mean jump across a row or column
+    boundary over the median jump of the ``reach`` boundaries on each side,
+    largest over ``lines`` (boundary i lies between pixels i and i+1; default
+    every interior boundary). A tile seam in a dream's change field (result
+    minus input) is a whole line with a large jump, so it raises this ratio."""
+    a = image if image.ndim == 3 else image[..., None]
+    ratios = []
+    for jumps in (np.abs(np.diff(a, axis=1)).mean(axis=(0, 2)), np.abs(np.diff(a, axis=0)).mean(axis=(1, 2))):
+        for i in (range(reach, len(jumps) - reach) if lines is None else lines):
+            near = np.concatenate([jumps[max(i - reach, 0):i], jumps[i + 1:i + 1 + reach]])
+            ratios.append(float(jumps[i]) / max(float(np.median(near)), 1e-12))
+    return max(ratios)
 
 
 def run_dream(spec: DreamSpec, ctx: Reporter | None = None) -> DreamResult:
@@ -227,16 +275,10 @@ def run_dream(spec: DreamSpec, ctx: Reporter | None = None) -> DreamResult:
             break
         stopped = False
         for level in range(1, s.levels + 1):
-            boxes = tiles_of(img.shape[1], level)
-            sizes = {(h, w) for _, _, h, w in boxes}
-            for hw in sizes:  # tiles of equal size run as one batch
-                group = [b for b in boxes if (b[2], b[3]) == hw]
-                batch = np.stack([img[0, t:t + h, l:l + w] for t, l, h, w in group])
-                ids = np.array([spec.tile_maps[boxes.index(b) % len(spec.tile_maps)] for b in group])
-                out = carve(batch, ids, ascent, steps, spec.input_size, raw)
-                for (t, l, h, w), tile in zip(group, out):
-                    img[0, t:t + h, l:l + w] = tile
-            if stage(f"iteration {it}: tiles level {level} ({len(boxes)} tiles)"):
+            boxes = blended_tiles(img.shape[1], level)
+            ids = np.array([spec.tile_maps[k % len(spec.tile_maps)] for k in range(len(boxes))])
+            img = carve_tiles(img, boxes, ids, ascent, steps, spec.input_size, raw)
+            if stage(f"iteration {it}: tiles level {level} ({len(boxes)} overlapping tiles)"):
                 stopped = True
                 break
         img = norm(img)
