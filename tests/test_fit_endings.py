@@ -358,7 +358,7 @@ def test_pause_at_an_epoch_boundary_reads_paused_only_at_the_gate():
         epochs=2, batch_size=32, validation_data=(x[:32], y[:32]), verbose=0, callbacks=[cb, PauseAtEpochEnd()]))
     fit.start()
     assert paused.wait(60)
-    assert seen["state"] is JobState.RUNNING and "pausing" in seen["reply"]
+    assert seen["state"] is JobState.RUNNING and "paused at its next safe point" in seen["reply"]
     batches, progress = len(cb.result.batch_history["loss"]), cb.job.progress
     assert batches == seen["batches"] == 3  # no batch of epoch 2 ran before the pause took hold
     assert cb.job.state is JobState.PAUSED and cb.job.progress == progress

@@ -258,7 +258,7 @@ class Job:
             self._gate.close()
             if self.started is not None:  # "paused" once the work rests at the gate (see _held)
                 self._set_state(self._state, "pausing: the work pauses at its next safe point")
-        return f"job {self.id}: pausing at its next safe point"
+        return f"job {self.id}: paused at its next safe point"
 
     def _held(self) -> None:
         """(the work's thread) The work rests at the pause gate: now it is paused."""

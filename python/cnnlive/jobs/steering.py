@@ -58,9 +58,9 @@ class PauseGate:
                 log.debug("pause gate opened after the job's loop closed")
 
     def _hold(self) -> None:
-        self.holding.set()
-        if self.on_hold is not None:
+        if self.on_hold is not None:  # first: whoever waits on holding sees the state "paused"
             self.on_hold()
+        self.holding.set()
 
     def wait_sync(self) -> bool:
         """Block while closed; True when it had to wait."""
