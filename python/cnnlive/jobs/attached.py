@@ -5,7 +5,12 @@ The work drives the job through :meth:`AttachedJob.begin` and
 :meth:`AttachedJob.finish`; stop, cancel and halt only set flags that the
 work reads at its next safe point (:meth:`AttachedContext.poll`). Cancel and
 halt raise :class:`FitCancelled` there, so the caller's call (``fit``) ends
-with that exception, without end-of-epoch work.
+with that exception, without end-of-epoch work. A stop or cancel asked for
+before the work begins applies to it at its first batch.
+
+The :class:`FrameWatch` ends a job failed when the code it runs in (a
+``fit`` frame, a hand-written loop's function) is left by an exception that
+no hook saw; a return leaves the job as it is.
 """
 
 from __future__ import annotations
