@@ -296,6 +296,8 @@ def test_early_stopping_says_why_and_progress_is_whole():
     assert cb.result.reason.startswith(f"EarlyStopping at epoch {n} of 10")
     assert job.channels.latest("status")["note"] == cb.result.reason
     assert job.progress_fraction == 1.0 and "reason" in cb.result.payload()
+    table = cl.jobs.status()
+    assert cb.result.reason in [line for line in table.splitlines() if line.startswith(f"{job.id} ")][0]
 
 
 def test_a_completed_fit_has_no_reason():
@@ -365,3 +367,29 @@ def test_pause_at_an_epoch_boundary_reads_paused_only_at_the_gate():
     cb.job.resume()
     fit.join(60)
     assert cb.job.state is JobState.COMPLETED and len(cb.result.batch_history["loss"]) == 6
+
+
+# -- targets described rightly ------------------------------------------------------
+def tiny_head(units, activation):
+    import keras
+
+    inp = keras.Input((28, 28, 1))
+    return keras.Model(inp, keras.layers.Dense(units, activation=activation)(keras.layers.Flatten()(inp)))
+
+
+@pytest.mark.parametrize("units,activation,targets,kind,loss", [
+    (10, "softmax", lambda y: y, "class-id targets", "sparse_categorical_crossentropy"),
+    (10, "softmax", lambda y: np.eye(10, dtype="float32")[y], "one-hot targets", "categorical_crossentropy"),
+    (1, "sigmoid", lambda y: (y % 2).astype("float32"), "binary targets", "binary_crossentropy"),
+    (1, None, lambda y: (y / 9.0).astype("float32") + 0.05, "continuous targets", "mean_squared_error"),
+    (2, None, lambda y: np.stack([y / 9.0, y / 3.0], 1).astype("float32"), "continuous targets",
+     "mean_squared_error"),
+])
+def test_targets_are_told_apart_and_pick_the_loss(runs_dir, units, activation, targets, kind, loss):
+    x, y = xy(64)
+    job = cl.train(tiny_head(units, activation), (x, targets(y)), epochs=1, batch_size=32, save=False)
+    assert job.wait(120) is JobState.COMPLETED, job.error
+    assert f"{kind})" in job.log() and "binary labels" not in job.log()
+    assert job.result.model.loss == loss
+    if kind == "continuous targets":
+        assert "mae" in job.result.history and "accuracy" not in job.result.history

@@ -243,6 +243,7 @@ class JobManager:
                 "id": job.id, "name": job.name, "kind": job.kind, "state": job.state.value,
                 "progress": "" if frac is None else f"{100 * frac:.0f}%",
                 "elapsed": f"{job.elapsed:.1f}s",
+                "reason": (getattr(job.result, "reason", None) or "") if job.done else "",  # why it ended early
             })
         return out
 
@@ -253,6 +254,7 @@ class JobManager:
             text = "No cnnlive jobs."
         else:
             cols = ["id", "name", "kind", "state", "progress", "elapsed"]
+            cols += ["reason"] if any(r["reason"] for r in rows) else []
             widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
             line = lambda r: "  ".join(str(r[c]).ljust(widths[c]) for c in cols).rstrip()  # noqa: E731
             text = "\n".join([line({c: c for c in cols})] + [line(r) for r in rows])
