@@ -300,6 +300,20 @@ def test_early_stopping_says_why_and_progress_is_whole():
     assert cb.result.reason in [line for line in table.splitlines() if line.startswith(f"{job.id} ")][0]
 
 
+def test_early_stopping_in_cl_train_says_why(runs_dir):
+    import keras
+
+    es = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=100.0)
+    job = cl.train(model(), xy(), epochs=10, batch_size=32, validation=False, callbacks=[es])
+    assert job.wait(120) is JobState.COMPLETED and job.ended_by == "completed", job.error
+    n = job.result.epochs_done
+    assert n < 10 and job.result.reason.startswith(f"EarlyStopping at epoch {n} of 10")
+    assert job.channels.latest("status")["note"] == job.result.reason and job.progress_fraction == 1.0
+    import json
+
+    assert json.load(open(job.result.history_path))["reason"] == job.result.reason
+
+
 def test_a_completed_fit_has_no_reason():
     cb = cl.LiveCallback(name="whole")
     model().fit(*xy(), epochs=1, batch_size=32, verbose=0, callbacks=[cb])

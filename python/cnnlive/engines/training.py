@@ -16,7 +16,7 @@ import numpy as np
 from ..jobs.reporter import NullReporter, Reporter
 from .backend import keras
 from .fitdata import FitData, check_dataset, fit_validation
-from .fitwatch import (END_OF_DATA, caller_frame, early_stop_reason, fit_frame, training_rates,
+from .fitwatch import (END_OF_DATA, caller_frame, early_stop_reason, fit_frame, number, training_rates,
                        wrap_callback_list)
 
 OPTIMIZERS = ("rmsprop", "adam", "sgd", "nadam", "adamax")
@@ -65,7 +65,7 @@ class SteeredSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self) -> dict[str, Any]:
         return {"schedule": keras.optimizers.schedules.serialize(self.schedule),
-                "scale": float(keras.ops.convert_to_numpy(self.scale))}
+                "scale": number(self.scale)}
 
 
 def _steerable_lr(model: Any) -> None:
@@ -660,6 +660,15 @@ async def train_work(ctx: Reporter, model: Any, train: FitData, validation: FitD
         result.ended = _ending(ctx, exc)
         raise
     result.ended = ctx.end_request or "completed"
+    if result.ended == "completed":  # a callback (EarlyStopping) may have ended it before its epochs
+        from types import SimpleNamespace
+
+        planned = steer.epochs if steer is not None and steer.epochs is not None else epochs
+        result.reason = early_stop_reason(SimpleNamespace(callbacks=list(callbacks)), result.epochs_done, planned,
+                                          initial_epoch)
+        if result.reason:
+            ctx.progress(1, 1)  # the reason says why; nothing is missing
+            ctx.publish("log", f"ended early: {result.reason}\n")
     if save and ctx.run_dir:
         try:
             result.path = save_atomic(model, os.path.join(ctx.run_dir, "model.keras"))
