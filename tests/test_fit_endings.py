@@ -176,6 +176,15 @@ def test_loop_in_a_with_block_completes_and_shows_no_rate():
     assert job.progress_fraction == 1.0
 
 
+def test_loop_ending_before_its_epochs_says_where():
+    m = model(compile_=False)
+    with cl.LiveCallback(name="loop-short", epochs=3, steps_per_epoch=3) as cb:
+        cb.set_model(m)
+        loop(cb, m, epochs=1)
+    assert cb.job.state is JobState.COMPLETED and cb.result.reason == "ended at epoch 1 of 3"
+    assert cb.job.progress_fraction == 1.0
+
+
 def test_loop_in_a_with_block_raising_fails_the_job_and_the_error_propagates():
     m = model(compile_=False)
     with pytest.raises(Boom, match="loss went wrong"):

@@ -127,7 +127,8 @@ def training_rates(model: Any) -> dict[str, float]:
 def early_stop_reason(callbacks: Any, epochs_done: int, planned: int | None, first: int = 0) -> str | None:
     """Why a fit stopped before its planned epochs: the callback that set
     ``model.stop_training`` when it can be told (EarlyStopping,
-    TerminateOnNaN), else that a callback did."""
+    TerminateOnNaN), else that a callback did; for a loop (``callbacks``
+    None) only where it ended."""
     if planned is None or epochs_done >= planned:
         return None
     at = f"at epoch {first + epochs_done} of {first + planned}"
@@ -136,6 +137,8 @@ def early_stop_reason(callbacks: Any, epochs_done: int, planned: int | None, fir
             return f"EarlyStopping {at} (no improvement of {cb.monitor} for {cb.patience} epochs)"
         if isinstance(cb, keras.callbacks.TerminateOnNaN) and getattr(cb.model, "stop_training", False):
             return f"TerminateOnNaN {at}"
+    if callbacks is None:  # a hand-written loop (or a fit whose callbacks cnnlive could not see)
+        return f"ended {at}"
     return f"a callback set model.stop_training {at}"
 
 

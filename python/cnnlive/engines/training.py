@@ -530,7 +530,7 @@ class LiveCallback(keras.callbacks.Callback):
         from ..jobs.state import STATE_OF_ENDING
 
         self._restore()
-        self._callbacks_done()
+        self._anchor = None
         job = self._job
         if job is None or job.done:
             return
@@ -544,9 +544,6 @@ class LiveCallback(keras.callbacks.Callback):
             if note and done:
                 job.ctx.progress(done, done)  # an early end is not 60 % missing: the reason says why
         job.finish(STATE_OF_ENDING[self.result.ended], self.result.ended, note)
-
-    def _callbacks_done(self) -> None:
-        self._anchor = None
 
 
 class SaveError(OSError):
