@@ -416,3 +416,26 @@ def test_targets_are_told_apart_and_pick_the_loss(runs_dir, units, activation, t
     assert job.result.model.loss == loss
     if kind == "continuous targets":
         assert "mae" in job.result.history and "accuracy" not in job.result.history
+
+
+def test_loop_by_hand_raising_in_a_notebook_cell_fails_its_job_with_the_error():
+    """In a real kernel: the cell's loop raises; the job reads failed with that error within a second."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = ["import cnnlive as cl, keras\n"
+             "inp = keras.Input((4,)); m = keras.Model(inp, keras.layers.Dense(1)(inp))\n"
+             "cb = cl.LiveCallback(name='cell-loop'); cb.set_model(m)",
+             "cb.on_train_begin()\n"
+             "for epoch in range(3):\n"
+             "    cb.on_epoch_begin(epoch)\n"
+             "    cb.on_train_batch_begin(0); cb.on_train_batch_end(0, {'loss': 1.0})\n"
+             "    if epoch == 1:\n"
+             "        raise ValueError('my loop broke')\n"
+             "    cb.on_epoch_end(epoch, {'loss': 1.0})",
+             "print(cb.job.wait(1.0).value, cb.job.ended_by, cb.job.channels.latest('status')['note'])"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True).execute()
+    assert nb.cells[1].outputs[-1]["evalue"] == "my loop broke"
+    text = "".join(o.get("text", "") for o in nb.cells[2].outputs)
+    assert text.strip().splitlines()[-1] == "failed error ValueError: my loop broke"

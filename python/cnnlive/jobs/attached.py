@@ -220,6 +220,20 @@ def _returned(frame: FrameType) -> bool:
         return False
 
 
+def _raised_through(frame: FrameType, current: Any) -> BaseException | None:
+    """The exception that unwound ``frame``: the thread's current one, or the
+    last one an interactive shell showed (``sys.last_value``), if its
+    traceback passes through ``frame``."""
+    for exc in (current[1] if isinstance(current, tuple) else current, getattr(sys, "last_exc", None),
+                getattr(sys, "last_value", None)):
+        tb = getattr(exc, "__traceback__", None)
+        while tb is not None:
+            if tb.tb_frame is frame:
+                return exc
+            tb = tb.tb_next
+    return None
+
+
 class FrameWatch:
     """Ends an attached job when the code it runs in (an own ``fit``, the
     function of a hand-written loop) was left by an exception that no hook of
@@ -258,9 +272,7 @@ class FrameWatch:
                     del self._anchors[job.id]
             if job.done or _returned(frame):
                 continue  # ended, or a hand-written loop's function returned: its next hook anchors again
-            exc = excs.get(tid)
-            exc = exc[1] if isinstance(exc, tuple) else exc
-            job.end_with(exc if isinstance(exc, BaseException) else None, where)
+            job.end_with(_raised_through(frame, excs.get(tid)), where)
         del frames
 
     def _run(self) -> None:
