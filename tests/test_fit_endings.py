@@ -285,6 +285,16 @@ def test_user_metrics_named_like_cnnlive_series_keep_their_values(runs_dir):
     channels = cb.job.channels
     assert channels.history("epoch")["lr"] == [0.5, 0.5] and channels.history("batch")["epoch"] == [7.0] * 6
     assert channels.history("epoch")["cnnlive_lr"] == pytest.approx([2e-3, 2e-3])
+    from cnnlive.views.live import TrainingDashboard
+
+    view = TrainingDashboard(cb.job)
+    view.update()
+    assert view.panels == ["loss", "lr", "epoch", "batch_time", "cnnlive_lr", "speed"]  # the user's, then cnnlive's
+    assert list(view.lines["b_lr"].get_data()[1]) == [0.5] * 6 and view.limits["lr"] >= 0.5
+    assert list(view.lines["cnnlive_lr"].get_data()[1]) == pytest.approx([2e-3] * 6)
+    assert view.axes["cnnlive_lr"].get_title() == "learning rate" and view.axes["lr"].get_title() == "lr"
+    assert view.axes["lr"] is not view.axes["cnnlive_lr"]
+    assert view.axes["speed"].get_title() == "batches / s"
     path = r.to_json(str(runs_dir.parent / "h.json"))
     import json
 
