@@ -31,8 +31,8 @@ def paused_job(sync=False):
         assert time.time() < deadline and not job.done
         time.sleep(0.005)
     assert "paused" in job.pause()
-    assert job.state is JobState.PAUSED
     assert job._gate.holding.wait(DEADLINE), "the work never reached its pause"
+    assert job.state is JobState.PAUSED  # paused once the work rests at the gate
     return job, box
 
 

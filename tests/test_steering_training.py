@@ -83,7 +83,7 @@ def test_pause_holds_training_at_a_batch_boundary_then_resume_completes(runs_dir
     held(job)
     assert job.state is JobState.PAUSED
     batches, elapsed = len(job.result.batch_history["loss"]), job.elapsed
-    assert batches == 4  # paused at the safe point after the batch that asked
+    assert batches == 3  # paused before the next batch: none runs after the request
     assert job.elapsed == pytest.approx(elapsed, abs=1e-6)
     job.resume()
     assert job.wait(DEADLINE) is JobState.COMPLETED, job.error
@@ -97,13 +97,13 @@ def test_pause_then_stop_saves_and_pause_then_cancel_does_not_hang(runs_dir):
     job.stop()
     assert job.wait(DEADLINE) is JobState.STOPPED and job.ended_by == "stop"
     assert job.result.ended == "stop" and os.path.isfile(job.result.path)
-    assert len(job.result.batch_history["loss"]) == 4
+    assert len(job.result.batch_history["loss"]) == 4  # Keras ends a fit after a batch: the one the pause held
 
     job = start(5, (3, lambda j: j.pause()))
     held(job)
     job.cancel()
     assert job.wait(DEADLINE) is JobState.CANCELLED and job.ended_by == "cancel"
-    assert job.result.path is None and len(job.result.batch_history["loss"]) == 4
+    assert job.result.path is None and len(job.result.batch_history["loss"]) == 3
 
 
 def test_stop_after_epoch_finishes_the_epoch_then_saves(runs_dir):
@@ -125,9 +125,9 @@ def test_adjust_while_paused_sets_the_rate_the_schedule_continues_from_and_exten
     r = job.result
     assert r.epochs_done == 2 and len(r.history["loss"]) == 2  # beyond the epochs given
     lr = np.array(r.batch_history["lr"])
-    assert np.all(lr[:4] < 1.1e-3)
-    assert lr[4] == pytest.approx(0.05, rel=1e-2)  # from the next batch
-    assert np.all(np.diff(lr[4:]) <= 0) and 0.04 < lr[-1] < lr[4]  # the power decay goes on from the new rate
+    assert np.all(lr[:3] < 1.1e-3)
+    assert lr[3] == pytest.approx(0.05, rel=1e-2)  # from the next batch
+    assert np.all(np.diff(lr[3:]) <= 0) and 0.04 < lr[-1] < lr[3]  # the power decay goes on from the new rate
     assert r.history["lr"][-1] == pytest.approx(lr[-1], rel=2e-2)
 
 

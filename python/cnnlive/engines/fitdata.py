@@ -20,9 +20,14 @@ from .data import Dataset, load
 
 FORMS = ("a cnnlive Dataset", "a data set name or path", "a tuple (x, y) of arrays",
          "a tf.data.Dataset of (x, y) batches", "a keras.utils.PyDataset")
-LABEL_KINDS = ("sparse", "onehot", "binary")
+LABEL_KINDS = ("sparse", "onehot", "binary", "continuous")
 LOSSES = {"sparse": "sparse_categorical_crossentropy", "onehot": "categorical_crossentropy",
-          "binary": "binary_crossentropy"}
+          "binary": "binary_crossentropy", "continuous": "mean_squared_error"}
+#: The metrics cnnlive compiles with for each kind of target.
+METRICS = {"sparse": ["accuracy"], "onehot": ["accuracy"], "binary": ["accuracy"], "continuous": ["mae"]}
+#: How a job's description names each kind of target.
+TARGET_WORDS = {"sparse": "class-id targets", "onehot": "one-hot targets", "binary": "binary targets",
+                "continuous": "continuous targets", "custom": "targets of a multi-input/output model"}
 
 
 @dataclass
@@ -33,7 +38,7 @@ class FitData:
     y: Any
     kind: str                       # "arrays", "tf.data" or "pydataset"
     name: str
-    labels: str                     # one of LABEL_KINDS
+    labels: str                     # one of LABEL_KINDS, or "custom"
     samples: int | None = None      # known for arrays
     batches: int | None = None      # batches per epoch, when known
     batch_size: int | None = None   # samples per batch, when known
@@ -48,7 +53,7 @@ class FitData:
     def describe(self) -> str:
         size = f"{self.samples} samples" if self.samples is not None else (
             f"{self.batches} batches" if self.batches is not None else "unknown length")
-        return f"{self.name} ({self.kind}, {size}, {self.labels} labels)"
+        return f"{self.name} ({self.kind}, {size}, {TARGET_WORDS.get(self.labels, self.labels)})"
 
 
 def _expected() -> str:
@@ -71,15 +76,27 @@ def _check_images(model: Any, x_shape: tuple, what: str) -> None:
                          f"(a batch of shape {tuple(x_shape)})")
 
 
+def _integers(y: np.ndarray) -> bool:
+    return bool(np.issubdtype(y.dtype, np.number) and np.all(np.equal(np.mod(y, 1), 0)))
+
+
 def _label_kind(model: Any, y: Any, what: str) -> str:
-    """"sparse", "onehot" or "binary" for labels ``y`` (a batch or all)."""
+    """"sparse" (class ids), "onehot", "binary" (0/1 per output unit) or
+    "continuous" (any other numbers, per output unit) for targets ``y``."""
     units = model.output_shape[-1]
     y = np.asarray(y)
     if y.ndim == 0 or len(y) == 0:
         raise ValueError(f"{what} has no labels")
+    if np.issubdtype(y.dtype, np.number) and (y.ndim == 2 and y.shape[1] == units or y.ndim == 1 and units == 1):
+        zero_one = bool(np.all((y == 0) | (y == 1)))
+        if not zero_one:
+            return "continuous"
+        if units > 1 and y.ndim == 2 and np.all(y.sum(axis=1) == 1):
+            return "onehot"
+        return "binary"
     if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and units != 1):
         flat = y.reshape(-1)
-        if not np.issubdtype(flat.dtype, np.number) or not np.all(np.equal(np.mod(flat, 1), 0)):
+        if not np.issubdtype(flat.dtype, np.number) or not _integers(flat):
             raise ValueError(f"{what} has non-integer labels of shape {y.shape}; expected integer class ids "
                              f"0..{units - 1} or one-hot rows of {units}")
         lo, hi = int(flat.min()), int(flat.max())
@@ -92,10 +109,8 @@ def _label_kind(model: Any, y: Any, what: str) -> str:
                              f"expected integer class ids 0..{units - 1}")
         return "sparse"
     if y.ndim == 2:
-        if y.shape[1] != units:
-            raise ValueError(f"{what} has labels with {y.shape[1]} columns but the model has {units} output "
-                             f"units; expected one-hot rows of {units} or integer class ids")
-        return "binary" if units == 1 else "onehot"
+        raise ValueError(f"{what} has labels with {y.shape[1]} columns but the model has {units} output "
+                         f"units; expected one-hot rows of {units} or integer class ids")
     raise ValueError(f"{what} has labels of shape {y.shape}; expected integer class ids (N,) or one-hot (N, {units})")
 
 
@@ -220,4 +235,4 @@ def fit_validation(val: FitData | None) -> Any:
     return (val.x, val.y) if val.kind == "arrays" else val.x
 
 
-__all__ = ["FitData", "FORMS", "LOSSES", "as_fit_data", "as_validation", "check_dataset", "fit_validation"]
+__all__ = ["FitData", "FORMS", "LOSSES", "METRICS", "TARGET_WORDS", "as_fit_data", "as_validation", "check_dataset", "fit_validation"]

@@ -137,6 +137,7 @@ class OIPResult:
     data_best: np.ndarray | None = None         # (N,) best mean activation of that map over the data
     data_best_index: np.ndarray | None = None   # (N,) which data image gave it
     timeline: Timeline | None = None            # every snapshot (each chunk of steps), capped
+    reason: str | None = None                   # why it ended before its steps ("converged at step 80 of 200")
 
     def grid(self, contrast: bool = False) -> np.ndarray:
         imgs = self.images[..., 0] if self.images.shape[-1] == 1 else self.images
@@ -265,11 +266,14 @@ def search(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = N
             reporter.publish("images", {"image": partial.grid(), "caption": f"{spec.layer} step {done}"})
             if reporter.poll():
                 break
+    reason = f"converged at step {done} of {steps}" if done < steps and not active.any() else None
+    if reason and watched:
+        reporter.progress(done, done)  # converged: nothing is missing
     if len(evolution) == 1 or not np.array_equal(evolution[-1], x):
         evolution.append(x.copy())
     result = OIPResult(best_x, best, [int(m) for m in maps], spec.waves_per_image,
                        np.concatenate(curves) if curves else np.zeros((0, n), np.float32), np.stack(evolution),
-                       _provenance(spec, done), done, ~active, timeline=timeline)
+                       _provenance(spec, done), done, ~active, timeline=timeline, reason=reason)
     if spec.data is not None:
         from .judge import oip_quality
 

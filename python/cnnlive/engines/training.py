@@ -16,6 +16,8 @@ import numpy as np
 from ..jobs.reporter import NullReporter, Reporter
 from .backend import keras
 from .fitdata import FitData, check_dataset, fit_validation
+from .fitwatch import (END_OF_DATA, caller_frame, early_stop_reason, fit_frame, number, training_rates,
+                       wrap_callback_list)
 
 OPTIMIZERS = ("rmsprop", "adam", "sgd", "nadam", "adamax")
 SCHEDULES = ("power", "exponential", None)
@@ -63,7 +65,7 @@ class SteeredSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self) -> dict[str, Any]:
         return {"schedule": keras.optimizers.schedules.serialize(self.schedule),
-                "scale": float(keras.ops.convert_to_numpy(self.scale))}
+                "scale": number(self.scale)}
 
 
 def _steerable_lr(model: Any) -> None:
@@ -138,6 +140,8 @@ class TrainingResult:
     history_path: str | None = None
     epochs_done: int = 0
     ended: str | None = None
+    #: Why the run ended before its plan ("EarlyStopping at epoch 8 of 20"); None when it did not.
+    reason: str | None = None
     epochs_total_of: Callable[[], int | None] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -148,7 +152,7 @@ class TrainingResult:
 
     def payload(self) -> dict[str, Any]:
         return {"epoch": self.history, "batch": self.batch_history, "ended": self.ended,
-                "epochs_done": self.epochs_done}
+                "epochs_done": self.epochs_done, "reason": self.reason}
 
     def to_json(self, path: str) -> str:
         """Write per-epoch and per-batch history as JSON."""
@@ -170,11 +174,29 @@ class TrainingResult:
 
     def __repr__(self) -> str:
         last = {k: round(v[-1], 4) for k, v in self.history.items() if v}
-        return f"TrainingResult(epochs_done={self.epochs_done}, ended={self.ended!r}, last={last}, path={self.path!r})"
+        why = f", reason={self.reason!r}" if self.reason else ""
+        return (f"TrainingResult(epochs_done={self.epochs_done}, ended={self.ended!r}{why}, last={last}, "
+                f"path={self.path!r})")
 
 
 def _scalars(logs: Any) -> dict[str, float]:
     return {k: float(v) for k, v in (logs or {}).items() if np.isscalar(v) or np.ndim(v) == 0}
+
+
+#: cnnlive's own series beside the user's metrics (learning rate, batch time, speed, epoch, step).
+OWN_SERIES = ("lr", "batch_time", "samples_per_s", "batches_per_s", "epoch", "step", "scope")
+
+
+def own_series(own: dict[str, float], user: dict[str, float]) -> dict[str, float]:
+    """cnnlive's series under names no user metric has: a name the user's
+    logs already use gets the prefix "cnnlive_" (the user's keeps its name)."""
+    out = {}
+    for k, v in own.items():
+        name = k
+        while name in user or name in ("step", "scope"):
+            name = "cnnlive_" + name
+        out[name] = v
+    return out
 
 
 class LiveCallback(keras.callbacks.Callback):
@@ -191,6 +213,17 @@ class LiveCallback(keras.callbacks.Callback):
       ``asyncio.CancelledError``), state "cancelled"; the model keeps the
       weights of the last batch.
     - ``LiveCallback(publish=fn)``: only calls ``fn(channel, value)``.
+    - A hand-written loop: ``with cl.LiveCallback(name="loop") as cb:`` and
+      call ``cb.set_model(model)`` and the hooks yourself
+      (``on_epoch_begin``, ``on_train_batch_begin``/``end``,
+      ``on_epoch_end``); leaving the block ends the job (completed, stopped
+      after ``cb.stop_training`` became True, or failed with the loop's
+      error, which propagates unchanged). Calling ``on_train_begin`` and
+      ``on_train_end`` by hand works too.
+
+    An exception that leaves ``fit`` (from the train step, any callback or
+    Keras itself) ends the job failed with that error; an iterator that runs
+    out ends its epoch, as in Keras.
 
     Epochs and steps come from Keras' ``self.params``; ``batch_size`` (when
     given or known) adds samples/s."""
@@ -199,9 +232,23 @@ class LiveCallback(keras.callbacks.Callback):
                  name: str | None = None, epochs: int | None = None, steps_per_epoch: int | None = None,
                  batch_size: int | None = None, initial_epoch: int | None = None) -> None:
         super().__init__()
+        if isinstance(ctx, str):  # LiveCallback("my-run"): the name, given positionally
+            if name is not None:
+                raise TypeError(f"LiveCallback got two names: {ctx!r} and name={name!r}; give one")
+            ctx, name = None, ctx
+        if ctx is not None and not callable(getattr(ctx, "publish", None)):
+            raise TypeError(f"LiveCallback's first argument is a job context (ctx inside cl.jobs.start) or a "
+                            f"name, not a {type(ctx).__name__}; for an own fit use LiveCallback(name='my-run')")
+        if publish is not None and not callable(publish):
+            raise TypeError(f"publish must be a function (channel, value), not a {type(publish).__name__}")
         self.reporter: Reporter = ctx if ctx is not None else NullReporter()
         self._attach = ctx is None and publish is None
         self.name = name or "fit"
+        #: Set when a stop was asked for (a hand-written loop reads it, as fit reads model.stop_training).
+        self.stop_training = False
+        self._anchor: Any = None  # the fit frame cnnlive watches (None: a hand-written loop)
+        self._callbacks: Any = None  # the fit's CallbackList, when cnnlive could wrap it
+        self._in_with = False
         self._job: Any = None
         self._publish = publish or self.reporter.publish
         self._epochs_arg, self._steps_arg = epochs, steps_per_epoch
@@ -215,7 +262,7 @@ class LiveCallback(keras.callbacks.Callback):
         self._t_batch = 0.0
         self._step = 0
         self._train_fn: Any = None
-        self._lr_at, self._lr_value = -1e9, float("nan")
+        self._lr_at, self._lr_value = -1e9, {}
         self._steer: Any = None
 
     @property
@@ -240,14 +287,13 @@ class LiveCallback(keras.callbacks.Callback):
 
     LR_EVERY_S = 0.2  # a schedule costs several TensorFlow ops to evaluate: read it at most 5 times a second
 
-    def _lr(self, fresh: bool = False) -> float:
+    def _lr(self, fresh: bool = False) -> dict[str, float]:
+        """The rates of the optimizers that train ("lr", or "lr_<name>" each
+        for several); none where no rate is known."""
         now = time.perf_counter()
         if fresh or now - self._lr_at >= self.LR_EVERY_S:
             self._lr_at = now
-            try:
-                self._lr_value = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-            except Exception:  # noqa: BLE001
-                self._lr_value = float("nan")
+            self._lr_value = training_rates(self.model)
         return self._lr_value
 
     def _new_result(self) -> TrainingResult:
@@ -263,17 +309,19 @@ class LiveCallback(keras.callbacks.Callback):
             self.result = self._new_result()
             self._step, self._first_epoch = 0, self.initial_epoch
         job = self.job
-        self.result.model = model = self.model
-        job.on_stop = lambda: setattr(model, "stop_training", True)  # Keras checks it after this batch
+        self.result.model = self.model
+        self.stop_training = False
+        job.on_stop = self._on_stop  # Keras checks model.stop_training after this batch
         job.begin()
+        self._watch_fit()
         original = getattr(self.model, "train_function", None)
-        if callable(original):  # learn about errors raised inside the step (data, memory, interrupts)
+        if callable(original) and self._anchor is not None:  # errors inside the step (data, memory, interrupts)
             self._train_fn = original
 
             def train_function(*args: Any, **kwargs: Any) -> Any:
                 try:
                     return original(*args, **kwargs)
-                except StopIteration:
+                except END_OF_DATA:  # an iterator of unknown length ends its epoch this way
                     raise
                 except BaseException as exc:
                     self._fail(exc)
@@ -281,25 +329,47 @@ class LiveCallback(keras.callbacks.Callback):
 
             self.model.train_function = train_function
 
+    def _on_stop(self) -> None:
+        self.stop_training = True
+        if self.model is not None:
+            self.model.stop_training = True
+
+    def _watch_fit(self) -> None:
+        """Watch the fit this callback runs in (or the hand-written loop's
+        code), so that an exception leaving it ends the job failed."""
+        from ..jobs.attached import frame_watch
+
+        frame = fit_frame(self.model) if self.model is not None else None
+        self._anchor, self._callbacks = frame, None
+        if frame is not None:
+            callbacks = frame.f_locals.get("callbacks")
+            if wrap_callback_list(callbacks, self._fail, self._end_attached):
+                self._callbacks = callbacks
+            frame_watch.anchor(self._job, frame, "the fit")
+        elif not self._in_with:
+            self._anchor_loop()
+
+    def _anchor_loop(self) -> None:
+        """(a hand-written loop called by hand) Watch the user's code that called this hook."""
+        if self._job is None or self._job.done or self._in_with or self._anchor is not None:
+            return
+        from ..jobs.attached import frame_watch
+
+        frame = caller_frame()
+        if frame is not None:
+            frame_watch.anchor(self._job, frame, "the training loop")
+
     def _restore(self) -> None:
         if self._train_fn is not None:
             self.model.train_function = self._train_fn
             self._train_fn = None
 
     def _fail(self, exc: BaseException) -> None:
-        from ..jobs.state import JobState
-
         self._restore()
-        if self._job is None:
+        if self._job is None or self._job.done:
             return
         self.result.ended = "cancel" if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)) else "error"
-        if self.result.ended == "cancel":
-            self._job.finish(JobState.CANCELLED, "cancel", f"interrupted: {type(exc).__name__}")
-        else:
-            import traceback
-
-            self._job.finish(JobState.FAILED, "error", f"{type(exc).__name__}: {exc}",
-                             "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        self._job.end_with(exc, "the fit")
 
     # -- Keras hooks ---------------------------------------------------------------
     def on_train_begin(self, logs=None) -> None:
@@ -315,17 +385,53 @@ class LiveCallback(keras.callbacks.Callback):
         if self._steer is not None:
             _steerable_lr(self.model)
         if self.reporter.stopping.is_set():
-            self.model.stop_training = True
+            self._on_stop()
+
+    # -- a hand-written loop -------------------------------------------------------
+    def __enter__(self) -> "LiveCallback":
+        """Begin a hand-written loop's job (the model may be set later with
+        ``set_model``); see the class docstring."""
+        if not self._attach:
+            raise TypeError("only an own loop's callback (LiveCallback(name=...)) can be used in a with block")
+        self._in_with = True
+        if self._job is not None and self._job.done:
+            self._job = None
+        self.on_train_begin()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        """End the loop's job: completed, stopped, or failed with ``exc``
+        (which propagates unchanged)."""
+        self._in_with = False
+        if exc is not None:
+            self._fail(exc)
+        else:
+            self._end_attached()
+        return False
+
+    def set_model(self, model: Any) -> None:
+        super().set_model(model)
+        if self._attach and self._job is not None and not self._job.done:
+            self.result.model = model
+            if self.stop_training:
+                model.stop_training = True
 
     def on_epoch_begin(self, epoch, logs=None) -> None:
+        self._hand_loop()
         self._epoch = epoch
         if self._first_epoch is None:
             self._first_epoch = epoch
         if self._attach and self._steer is not None and self.epochs:
             self._steer.max_epochs = self.epochs - self._first_epoch  # an own fit ends at its epochs
 
+    def _hand_loop(self) -> None:
+        """(hooks called by hand, outside a with block) Watch the code calling them."""
+        if self._attach and self._anchor is None and not self._in_with and self._job is not None:
+            self._anchor_loop()
+
     def on_train_batch_begin(self, batch, logs=None) -> None:
-        if self.reporter.end_request in ("cancel", "halt"):  # do not start another batch
+        # do not start another batch after cancel or halt, nor while a pause is asked for
+        if self.reporter.end_request in ("cancel", "halt") or getattr(self.reporter, "pausing", False):
             self._poll()
         lr = self._steer.take_learning_rate() if self._steer is not None else None
         if lr is not None:
@@ -366,13 +472,15 @@ class LiveCallback(keras.callbacks.Callback):
             raise
 
     def on_train_batch_end(self, batch, logs=None) -> None:
+        self._hand_loop()
         dt = time.perf_counter() - self._t_batch
         row = _scalars(logs)
-        row["lr"] = self._lr()
-        row["batch_time"] = dt
+        own = dict(self._lr())
+        own["batch_time"] = dt
         if dt > 0:
-            row["samples_per_s" if self.batch_size else "batches_per_s"] = (self.batch_size or 1) / dt
-        row["epoch"] = float(self._epoch)
+            own["samples_per_s" if self.batch_size else "batches_per_s"] = (self.batch_size or 1) / dt
+        own["epoch"] = float(self._epoch)
+        row.update(own_series(own, row))
         for k, v in row.items():
             self.batch_history.setdefault(k, []).append(v)
         self._publish("metrics", {**row, "step": self._step, "scope": "batch"})
@@ -386,12 +494,14 @@ class LiveCallback(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None) -> None:
+        self._hand_loop()
         row = _scalars(logs)
-        row["lr"] = self._lr(fresh=True)
+        row.update(own_series(self._lr(fresh=True), row))
         for k, v in row.items():
             self.history.setdefault(k, []).append(v)
         self.result.epochs_done += 1
-        self.model._cnnlive_epoch = epoch + 1
+        if self.model is not None:
+            self.model._cnnlive_epoch = epoch + 1
         self._publish("metrics", {**row, "step": epoch + 1, "scope": "epoch"})
         self._publish("log", f"epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4g}" for k, v in row.items()) + "\n")
         self._steer_at_epoch_end()
@@ -410,16 +520,30 @@ class LiveCallback(keras.callbacks.Callback):
             self.model.stop_training = True  # adjusted down: this run is complete
 
     def on_train_end(self, logs=None) -> None:
-        if not self._attach or self._job is None:
-            return
-        from ..jobs.state import JobState
+        if not self._attach or self._job is None or self._callbacks is not None:
+            return  # a wrapped CallbackList ends the job once every callback's on_train_end returned
+        self._end_attached()
 
-        self._restore()
+    def _end_attached(self) -> None:
+        """The fit or loop returned: end its job completed or stopped, with
+        the reason when it ended before its plan."""
         from ..jobs.state import STATE_OF_ENDING
 
+        self._restore()
+        self._anchor = None
+        job = self._job
+        if job is None or job.done:
+            return
         end = self.reporter.end_request
         self.result.ended = end if end in ("cancel", "halt", "stop-forced") else ("stop" if end else "completed")
-        self._job.finish(STATE_OF_ENDING[self.result.ended], self.result.ended)
+        note = None
+        if self.result.ended == "completed":
+            note = self.result.reason = early_stop_reason(self._callbacks, self.result.epochs_done,
+                                                          self._target_epochs(), self._first_epoch or 0)
+            done, total = job.progress
+            if note and done:
+                job.ctx.progress(done, done)  # an early end is not 60 % missing: the reason says why
+        job.finish(STATE_OF_ENDING[self.result.ended], self.result.ended, note)
 
 
 class SaveError(OSError):
@@ -533,6 +657,15 @@ async def train_work(ctx: Reporter, model: Any, train: FitData, validation: FitD
         result.ended = _ending(ctx, exc)
         raise
     result.ended = ctx.end_request or "completed"
+    if result.ended == "completed":  # a callback (EarlyStopping) may have ended it before its epochs
+        from types import SimpleNamespace
+
+        planned = steer.epochs if steer is not None and steer.epochs is not None else epochs
+        result.reason = early_stop_reason(SimpleNamespace(callbacks=list(callbacks)), result.epochs_done, planned,
+                                          initial_epoch)
+        if result.reason:
+            ctx.progress(1, 1)  # the reason says why; nothing is missing
+            ctx.publish("log", f"ended early: {result.reason}\n")
     if save and ctx.run_dir:
         try:
             result.path = save_atomic(model, os.path.join(ctx.run_dir, "model.keras"))

@@ -5,14 +5,23 @@ The work drives the job through :meth:`AttachedJob.begin` and
 :meth:`AttachedJob.finish`; stop, cancel and halt only set flags that the
 work reads at its next safe point (:meth:`AttachedContext.poll`). Cancel and
 halt raise :class:`FitCancelled` there, so the caller's call (``fit``) ends
-with that exception, without end-of-epoch work.
+with that exception, without end-of-epoch work. A stop or cancel asked for
+before the work begins applies to it at its first batch.
+
+The :class:`FrameWatch` ends a job failed when the code it runs in (a
+``fit`` frame, a hand-written loop's function) is left by an exception that
+no hook saw; a return leaves the job as it is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dis
+import sys
 import threading
 import time
+import traceback
+from types import FrameType
 from typing import Any, Callable
 
 from .context import JobContext
@@ -90,8 +99,24 @@ class AttachedJob(Job):
         """The work has started."""
         self.started = time.time()
         self.thread = threading.current_thread()
-        self._set_state(JobState.STOPPING if self.stop_flag.is_set() else
-                        JobState.PAUSED if self.paused else JobState.RUNNING)
+        self._set_state(JobState.STOPPING if self.stop_flag.is_set() else JobState.RUNNING,
+                        "stop requested before the fit; it ends after its first batch" if self.stop_flag.is_set()
+                        else "pausing: the fit pauses at its next batch" if self.paused else None)
+
+    def end_with(self, exc: BaseException | None, where: str = "the fit") -> None:
+        """The work raised ``exc`` (None: an exception cnnlive did not see):
+        an interrupt or a cancellation ends the job cancelled, anything else
+        failed with that error."""
+        if isinstance(exc, FitCancelled) and self.done:
+            return
+        if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+            self.finish(JobState.CANCELLED, "cancel", f"interrupted: {type(exc).__name__}")
+        elif exc is None:
+            self.finish(JobState.FAILED, "error", f"{where} ended with an exception")
+        else:
+            self.exception = exc
+            self.finish(JobState.FAILED, "error", f"{type(exc).__name__}: {exc}",
+                        "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
 
     def finish(self, state: JobState, ended_by: str, note: str | None = None, error: str | None = None) -> None:
         """The work has ended (idempotent: the first call wins)."""
@@ -99,6 +124,7 @@ class AttachedJob(Job):
             if self._ending:
                 return
             self._ending = True
+        frame_watch.release(self)
         with self._ctl:  # no pause can slip in between the wake-up and the final state
             self.ended_by, self.error = ended_by, error
             self.finished = time.time()
@@ -137,6 +163,8 @@ class AttachedJob(Job):
             self.on_stop()
         if not first:
             return f"job {self.id}: stop already requested"
+        if self.state is JobState.PENDING:
+            return f"job {self.id}: stop requested; the fit has not begun: its next fit ends after its first batch"
         if self.state in (JobState.RUNNING, JobState.PAUSED):
             self._set_state(JobState.STOPPING, "stop requested; the fit ends after the current batch")
         return f"job {self.id}: stop requested"
@@ -147,8 +175,9 @@ class AttachedJob(Job):
         self.end_request = what
         with self._ctl:
             self._unpause()
-        if self.state is JobState.PENDING:  # the fit has not begun: end the job now
-            self.finish(JobState.CANCELLED if what == "cancel" else JobState.STOPPED, what, f"{what} before start")
+        if self.state is JobState.PENDING:  # the fit has not begun: its first batch ends it
+            return (f"job {self.id}: {what} requested; the fit has not begun: its next fit ends at its first "
+                    "batch and raises FitCancelled")
         return f"job {self.id}: {what} requested; the fit ends at its next batch"
 
     def cancel(self) -> str:
@@ -169,6 +198,97 @@ class AttachedJob(Job):
         fn(self)
 
 
+#: How often the frame watch looks whether the code an attached job runs in still runs.
+WATCH_EVERY_S = 0.2
+_RETURNS = {dis.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in dis.opmap}
+
+
+def _on_stack(top: FrameType | None, frame: FrameType) -> bool:
+    while top is not None:
+        if top is frame:
+            return True
+        top = top.f_back
+    return False
+
+
+def _returned(frame: FrameType) -> bool:
+    """True when a frame that left the stack returned (its last instruction
+    was a return), False when an exception unwound it."""
+    try:
+        return frame.f_code.co_code[frame.f_lasti] in _RETURNS
+    except (IndexError, ValueError):
+        return False
+
+
+def _raised_through(frame: FrameType, current: Any) -> BaseException | None:
+    """The exception that unwound ``frame``: the thread's current one, or the
+    last one an interactive shell showed (``sys.last_value``), if its
+    traceback passes through ``frame``."""
+    for exc in (current[1] if isinstance(current, tuple) else current, getattr(sys, "last_exc", None),
+                getattr(sys, "last_value", None)):
+        tb = getattr(exc, "__traceback__", None)
+        while tb is not None:
+            if tb.tb_frame is frame:
+                return exc
+            tb = tb.tb_next
+    return None
+
+
+class FrameWatch:
+    """Ends an attached job when the code it runs in (an own ``fit``, the
+    function of a hand-written loop) was left by an exception that no hook of
+    cnnlive saw: one daemon thread looks every :data:`WATCH_EVERY_S` seconds
+    whether each anchored frame is still on its thread's stack."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._anchors: dict[int, tuple[AttachedJob, int, FrameType, str]] = {}
+        self._thread: threading.Thread | None = None
+
+    def anchor(self, job: "AttachedJob", frame: FrameType, where: str) -> None:
+        """Watch ``frame`` (running in this thread) for ``job``."""
+        with self._lock:
+            self._anchors[job.id] = (job, threading.get_ident(), frame, where)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="cnnlive-attached-watch", daemon=True)
+                self._thread.start()
+
+    def release(self, job: "AttachedJob") -> None:
+        with self._lock:
+            self._anchors.pop(job.id, None)
+
+    def check(self) -> None:
+        """One look at every anchor (the thread's loop body)."""
+        with self._lock:
+            items = list(self._anchors.values())
+        if not items:
+            return
+        frames, excs = sys._current_frames(), sys._current_exceptions()
+        for job, tid, frame, where in items:
+            if not job.done and _on_stack(frames.get(tid), frame):
+                continue
+            with self._lock:
+                if self._anchors.get(job.id, (None,))[0] is job and self._anchors[job.id][2] is frame:
+                    del self._anchors[job.id]
+            if job.done or _returned(frame):
+                continue  # ended, or a hand-written loop's function returned: its next hook anchors again
+            job.end_with(_raised_through(frame, excs.get(tid)), where)
+        del frames
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(WATCH_EVERY_S)
+            self.check()
+            with self._lock:
+                if not self._anchors:
+                    self._thread = None
+                    return
+
+
+#: The process's watch of attached jobs' frames.
+frame_watch = FrameWatch()
+
+
 def attach(name: str, kind: str = "fit", run_dir: str | None = None) -> AttachedJob:
     """Register a new attached job with the process's JobManager."""
     from .manager import manager
@@ -178,4 +298,4 @@ def attach(name: str, kind: str = "fit", run_dir: str | None = None) -> Attached
     return job
 
 
-__all__ = ["AttachedContext", "AttachedJob", "FitCancelled", "attach"]
+__all__ = ["AttachedContext", "AttachedJob", "FitCancelled", "FrameWatch", "attach", "frame_watch"]

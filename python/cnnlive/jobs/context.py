@@ -88,6 +88,11 @@ class JobContext:
         """The job's :class:`~cnnlive.jobs.steering.Steering` (training requests)."""
         return self._job.steering
 
+    @property
+    def pausing(self) -> bool:
+        """True while a pause is asked for: the next safe point rests there."""
+        return not self._job._gate.is_open()
+
     def request_stop(self) -> None:
         """The work asks for its own graceful stop (e.g. at the end of an epoch
         after ``job.stop(after="epoch")``)."""

@@ -111,6 +111,7 @@ class Job:
         self.finished: float | None = None
         self._on_finish: list[Callable[["Job"], None]] = []
         self._gate = PauseGate()
+        self._gate.on_hold = self._held
         self.steering = Steering()
         self._paused_s = 0.0
         self._paused_since: float | None = None
@@ -255,8 +256,15 @@ class Job:
                 return f"job {self.id}: already paused"
             self._paused_since = time.time()
             self._gate.close()
-            self._set_state(JobState.PAUSED, "paused: the work waits at its next safe point until resume()")
+            if self.started is not None:  # "paused" once the work rests at the gate (see _held)
+                self._set_state(self._state, "pausing: the work pauses at its next safe point")
         return f"job {self.id}: paused at its next safe point"
+
+    def _held(self) -> None:
+        """(the work's thread) The work rests at the pause gate: now it is paused."""
+        with self._ctl:
+            if self._paused_since is not None and self._state in (JobState.RUNNING, JobState.PENDING):
+                self._set_state(JobState.PAUSED, "paused: the work rests at a safe point until resume()")
 
     def resume(self) -> str:
         """Let a paused job go on. A finished job raises JobStateError."""
@@ -265,7 +273,7 @@ class Job:
             if self._paused_since is None:
                 return f"job {self.id}: not paused"
             self._unpause()
-            if self._state is JobState.PAUSED:
+            if self._state in (JobState.PAUSED, JobState.RUNNING):  # paused, or still pausing
                 self._set_state(JobState.RUNNING if self.started is not None else JobState.PENDING, "resumed")
         return f"job {self.id}: resumed"
 
@@ -436,7 +444,7 @@ class Job:
                 return exc
             self._stopper = loop.create_task(self._watch_stop())
             self._set_state(JobState.STOPPING if self._stop.is_set() or self.steering.stop_after else
-                            JobState.PAUSED if self._paused_since is not None else JobState.RUNNING)
+                            JobState.RUNNING)
             return self._work
 
     @staticmethod
@@ -499,6 +507,8 @@ class Job:
                 self._watchdog.cancel()
             if ending == "error":
                 note = self._fail_note
+            elif ending == "completed" and note is None:  # e.g. "converged at step 80 of 200"
+                note = getattr(result, "reason", None)
             self._set_state(STATE_OF_ENDING[ending], note)
         with self._state_lock:
             callbacks, self._on_finish = self._on_finish, []

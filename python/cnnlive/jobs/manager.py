@@ -213,12 +213,12 @@ class JobManager:
             for job in late:
                 getattr(job, how)()
             _wait_all(late, max(0.0, t0 + share * budget - time.monotonic()))
-        alive = []
+        alive, own = [], []
         for job in self.list():
             thread = job.thread
             if getattr(job, "attached", False):  # an own fit runs in the user's thread: never join it
-                if not job.done:
-                    alive.append(job)
+                if not job.done and job.started is not None:
+                    own.append(job)
                 continue
             if thread is threading.current_thread():
                 continue
@@ -229,7 +229,10 @@ class JobManager:
         if alive:
             log.warning("cnnlive shutdown: %d job thread(s) still run sync code that cannot be interrupted: %s",
                         len(alive), ", ".join(str(j.id) for j in alive))
-        return alive
+        if own:  # the user's own code: it ends when that code returns
+            log.warning("cnnlive shutdown: %d own fit(s) or loop(s) still run in their caller's thread: %s",
+                        len(own), ", ".join(str(j.id) for j in own))
+        return alive + own
 
     # -- reporting ------------------------------------------------------------
     def rows(self) -> list[dict[str, Any]]:
@@ -240,6 +243,7 @@ class JobManager:
                 "id": job.id, "name": job.name, "kind": job.kind, "state": job.state.value,
                 "progress": "" if frac is None else f"{100 * frac:.0f}%",
                 "elapsed": f"{job.elapsed:.1f}s",
+                "reason": (getattr(job.result, "reason", None) or "") if job.done else "",  # why it ended early
             })
         return out
 
@@ -250,6 +254,7 @@ class JobManager:
             text = "No cnnlive jobs."
         else:
             cols = ["id", "name", "kind", "state", "progress", "elapsed"]
+            cols += ["reason"] if any(r["reason"] for r in rows) else []
             widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
             line = lambda r: "  ".join(str(r[c]).ljust(widths[c]) for c in cols).rstrip()  # noqa: E731
             text = "\n".join([line({c: c for c in cols})] + [line(r) for r in rows])

@@ -35,6 +35,8 @@ class PauseGate:
         self.holding = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
+        #: Called (in the work's thread) when the work starts to rest at the gate.
+        self.on_hold: Any = None
 
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop, self._event = loop, asyncio.Event()
@@ -55,11 +57,16 @@ class PauseGate:
             except RuntimeError:  # the loop closed between the check and the call
                 log.debug("pause gate opened after the job's loop closed")
 
+    def _hold(self) -> None:
+        if self.on_hold is not None:  # first: whoever waits on holding sees the state "paused"
+            self.on_hold()
+        self.holding.set()
+
     def wait_sync(self) -> bool:
         """Block while closed; True when it had to wait."""
         if self._open.is_set():
             return False
-        self.holding.set()
+        self._hold()
         try:
             self._open.wait()
         finally:
@@ -76,7 +83,7 @@ class PauseGate:
             if self._open.is_set():  # opened between the check and the clear
                 break
             waited = True
-            self.holding.set()
+            self._hold()
             try:
                 await self._event.wait()
             finally:

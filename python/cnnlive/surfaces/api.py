@@ -75,19 +75,22 @@ def train(model: Any, data: Any = "digits", epochs: int = 5, batch_size: int = 6
 
     ``data``: a cnnlive Dataset, a name or path for :func:`cnnlive.data.load`,
     a tuple ``(x, y)`` of arrays, a ``tf.data.Dataset`` of ``(x, y)`` batches or
-    a ``keras.utils.PyDataset``; labels are integer class ids or one-hot.
+    a ``keras.utils.PyDataset``; targets are integer class ids, one-hot rows,
+    0/1 per output unit (binary) or other numbers (continuous, regression).
     ``validation_data`` takes the same forms (default: a Dataset's test split;
     ``validation=False`` turns it off). ``callbacks`` run beside cnnlive's own;
     ``class_weight``, ``steps_per_epoch``, ``validation_steps``, ``shuffle``,
     ``validation_freq``, ``sample_weight`` go to ``fit``. A model the user
     compiled keeps its optimizer, loss and metrics; otherwise (or with
     ``optimizer=``) cnnlive compiles it with the loss that matches the labels
-    (RMSprop with momentum 0.5 and the seeds' power decay by default). Stop
+    (class ids: sparse categorical cross-entropy, one-hot: categorical,
+    binary: binary cross-entropy, continuous: mean squared error; RMSprop
+    with momentum 0.5 and the seeds' power decay by default). Stop
     saves ``model.keras`` and ``history.json`` to the run folder; cancel keeps
     the model in memory only. ``job.result`` is a TrainingResult.
     """
     from ..engines.backend import keras
-    from ..engines.fitdata import LOSSES, as_fit_data, as_validation
+    from ..engines.fitdata import LOSSES, METRICS, as_fit_data, as_validation
     from ..engines.training import make_optimizer, train_work
 
     if not isinstance(epochs, int) or epochs <= 0:
@@ -114,11 +117,12 @@ def train(model: Any, data: Any = "digits", epochs: int = 5, batch_size: int = 6
         if train_data.labels not in LOSSES:
             raise ValueError("cnnlive cannot choose a loss for a model with several inputs or outputs; "
                              "compile the model yourself")
-        if val is not None and val.labels != train_data.labels and {val.labels, train_data.labels} != {"binary"}:
+        if val is not None and val.labels != train_data.labels and not (
+                {val.labels, train_data.labels} <= {"binary", "continuous"}):
             raise ValueError(f"training labels are {train_data.labels} but validation labels are {val.labels}; "
                              f"give both as integer class ids or both one-hot")
         opt = make_optimizer(optimizer or "rmsprop", learning_rate, momentum, lr_schedule, decay_rate=decay_rate)
-        model.compile(optimizer=opt, loss=LOSSES[train_data.labels], metrics=["accuracy"])
+        model.compile(optimizer=opt, loss=LOSSES[train_data.labels], metrics=list(METRICS[train_data.labels]))
     if train_data.kind != "arrays":
         fit_kwargs.setdefault("shuffle", False)  # Keras warns: a pipeline shuffles itself
     start_epoch = getattr(model, "_cnnlive_epoch", 0) if initial_epoch is None else initial_epoch

@@ -63,13 +63,22 @@ def _grow(limit: float, value: float, factor: float = 1.5) -> float:
 NOT_METRICS = ("step", "scope", "epoch", "epochs", "lr", "batch_time", "samples_per_s", "batches_per_s")
 
 
+def own_key(history: dict[str, list[float]], name: str) -> str:
+    """Where cnnlive's own series ``name`` is: ``cnnlive_<name>`` when a user
+    metric has that name (the training callback moves its own one there)."""
+    return f"cnnlive_{name}" if f"cnnlive_{name}" in history else name
+
+
 def metric_names(batch: dict[str, list[float]], epoch: dict[str, list[float]]) -> list[str]:
     """Metrics the logs carry, ``val_`` twins folded in: loss first, then in
-    order of appearance."""
+    order of appearance (a user metric named like one of cnnlive's series
+    included, cnnlive's own ``cnnlive_*`` series not)."""
     names: list[str] = []
     for key in list(batch) + list(epoch):
         base = key[4:] if key.startswith("val_") else key
-        if base not in NOT_METRICS and base not in names:
+        user = base not in NOT_METRICS or base not in ("step", "scope") and (
+            f"cnnlive_{base}" in batch or f"cnnlive_{base}" in epoch)
+        if user and not base.startswith("cnnlive_") and base not in names:
             names.append(base)
     return sorted(names, key=lambda k: (k != "loss", names.index(k)))
 
@@ -128,13 +137,14 @@ class TrainingDashboard(View):
     def _name_slots(self, metrics: list[str], extra: list[str]) -> None:
         """Give the fixed axes their metrics; hide the unused ones."""
         names = metrics + [None] * (self.MAX_METRICS - len(metrics)) + [
-            "lr" if "lr" in extra else None, "speed" if "speed" in extra else None]
+            next((k for k in extra if k in ("lr", "cnnlive_lr")), None), "speed" if "speed" in extra else None]
         self.lines, self.axes = {}, {}
         for i, (ax, name) in enumerate(zip(self.slots, names)):
             if name != self.slot_names[i]:
                 for line in self.slot_lines[i].values():
                     line.set_data([], [])
-                ax.set_title({"lr": "learning rate", "speed": "samples / s"}.get(name or "", name or ""), fontsize=9)
+                ax.set_title({"lr": "learning rate", "cnnlive_lr": "learning rate", "speed": "samples / s"}.get(
+                    name or "", name or ""), fontsize=9)
                 ax.set_visible(name is not None)
                 self.slot_names[i] = name
                 if name is not None:
@@ -168,7 +178,7 @@ class TrainingDashboard(View):
 
     def _x(self, batch: dict[str, list[float]], n: int) -> np.ndarray:
         """Fractional epoch of each batch point."""
-        e = np.asarray(batch.get("epoch", []), float)
+        e = np.asarray(batch.get(own_key(batch, "epoch"), []), float)
         if len(e) != n or not n:
             return np.arange(n, dtype=float)
         starts = np.r_[0, np.flatnonzero(np.diff(e)) + 1]
@@ -180,13 +190,15 @@ class TrainingDashboard(View):
         return self.watch.channels.latest("metrics") is not None
 
     def _speed_key(self, batch: dict[str, list[float]]) -> str | None:
-        return next((k for k in ("samples_per_s", "batches_per_s") if batch.get(k)), None)
+        return next((own_key(batch, k) for k in ("samples_per_s", "batches_per_s") if batch.get(own_key(batch, k))),
+                    None)
 
     def update(self) -> bool | list[Any]:
         batch, epoch = self.watch.channels.history("batch"), self.watch.channels.history("epoch")
         metrics = metric_names(batch, epoch)[: self.MAX_METRICS] or ["loss"]
         speed_key = self._speed_key(batch)
-        extra = [k for k, known in (("lr", any(np.isfinite(batch.get("lr", [np.nan])))),
+        lr_key = own_key(batch, "lr")  # also the panel's name: "cnnlive_lr" beside a user metric "lr"
+        extra = [k for k, known in ((lr_key, any(np.isfinite(batch.get(lr_key, [np.nan])))),
                                     ("speed", speed_key is not None)) if known]
         changed = False
         if metrics + extra != self.panels:
@@ -207,13 +219,13 @@ class TrainingDashboard(View):
             self.lines[f"v_{key}"].set_data(ex[: len(vv)], vv)
             values = [v for v in raw[:1] + raw[-1:] + ev + vv if np.isfinite(v)]
             wanted[key] = max(values, default=0.0)
-        if "lr" in extra:
-            self.lines["lr"].set_data(*_thin(x, batch.get("lr", []), column // 2))
-            wanted["lr"] = max([v for v in batch.get("lr", [])[:1] if np.isfinite(v)] or [0.0])
+        if lr_key in extra:
+            self.lines[lr_key].set_data(*_thin(x, batch.get(lr_key, []), column // 2))
+            wanted[lr_key] = max([v for v in batch.get(lr_key, [])[:1] if np.isfinite(v)] or [0.0])
         if speed_key is not None:
             speed = _smooth(batch.get(speed_key, []))
             self.lines["speed"].set_data(*_thin(x, speed, column // 2))
-            title = speed_key.replace("_per_s", " / s")
+            title = speed_key.removeprefix("cnnlive_").replace("_per_s", " / s")
             if self.axes["speed"].get_title() != title:
                 self.axes["speed"].set_title(title, fontsize=9)
             recent = batch.get(speed_key, [])[-25:]  # the warm speed, before the average has caught up
