@@ -89,6 +89,15 @@ def compare_message(folder: str, names: list[str], request_id: str | None) -> di
     return {"type": "compare", "request_id": request_id, "runs": runs}
 
 
+def _short(value: Any, most: int = 60) -> str:
+    """``repr(value)`` cut to ``most`` characters (error texts never echo a long value)."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        text = repr(value[: most + 1] if isinstance(value, str) else value)
+    else:
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 def explain_request(data: dict[str, Any]) -> str | None:
     """What is wrong with a ``runs``/``compare``/``frame`` request the schema
     rejected, naming the valid choices (None: nothing specific found)."""
@@ -99,19 +108,19 @@ def explain_request(data: dict[str, Any]) -> str | None:
             return "compare needs 'runs': a list of 1 to 12 run folder names from the runs list"
         if len(names) > 12:
             return f"compare takes at most 12 runs, not {len(names)}"
-        if len(set(map(repr, names))) != len(names):
+        if len({repr(n) if isinstance(n, (str, int, float, bool)) else id(n) for n in names}) != len(names):
             return "compare: each run may be named once"
         for name in names:
             if (not isinstance(name, str) or not 0 < len(name) <= 255 or name in (".", "..")
                     or "/" in name or "\\" in name):
-                return (f"compare: {name!r} is not a run folder name; runs are named as in the runs list "
+                return (f"compare: {_short(name)} is not a run folder name; runs are named as in the runs list "
                         "(a folder name, never a path)")
     if action == "frame":
         if "job_id" not in data:
             return "frame needs 'job_id': the id of an OIP job"
         index = data.get("index")
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= 1_000_000:
-            return f"frame index must be an integer from 0 (the oldest snapshot) up, not {index!r}"
+            return f"frame index must be an integer from 0 (the oldest snapshot) up, not {_short(index)}"
     if action in ("runs", "compare") and "job_id" in data:
         return f"{action} takes no job_id (it reads the runs folder)"
     return None
