@@ -52,7 +52,20 @@ def runs_message(folder: str, request_id: str | None) -> dict[str, Any]:
     (at most ``MAX_RUNS_SENT``; ``total`` counts them all)."""
     table = list_runs(folder)
     rows = [_run_row(run) for run in table.runs[:MAX_RUNS_SENT]]
-    return {"type": "runs", "request_id": request_id, "folder": folder, "runs": rows, "total": len(table)}
+    rows += [_unreadable_row(u) for u in table.unreadable[:MAX_RUNS_SENT - len(rows)]]
+    return {"type": "runs", "request_id": request_id, "folder": folder, "runs": rows,
+            "total": len(table) + len(table.unreadable)}
+
+
+def _unreadable_row(bad: Any) -> dict[str, Any]:
+    """A folder the runs list left out, as a row of kind ``unreadable`` (no
+    epochs: the panel offers no compare for it; a compare names the reason)."""
+    date = bad.date.strftime("%Y-%m-%d %H:%M:%S") if bad.date is not None else ""
+    return {"folder": bad.folder, "name": bad.folder, "kind": UNREADABLE, "date": date, "epochs": None, "best": None}
+
+
+#: The kind of a runs-list row for a folder that could not be read.
+UNREADABLE = "unreadable"
 
 
 def _thinned(values: list[float]) -> tuple[list[int], list[float | None]]:
@@ -74,10 +87,13 @@ def compare_message(folder: str, names: list[str], request_id: str | None) -> di
     runs = []
     for name in names:
         run = by_name.get(name)  # names only: the panel never sends paths
+        bad = next((u for u in table.unreadable if u.folder == name), None)
+        if run is None and bad is not None:
+            raise ValueError(f"run {name!r} cannot be read: {bad.reason}")
         if run is None:
             raise LookupError(f"unknown run {name!r} in {folder}; runs: {_names(table)}")
         if not run.history:
-            trained = [r.folder for r in table if r.history]
+            trained = [r.folder for r in table if r.kind == "train" and r.epochs]
             raise ValueError(f"run {name!r} ({run.kind}) has no epoch history (history.json) to compare; "
                              f"runs that have one: {', '.join(trained[:20]) or 'none'}")
         epochs = max(len(v) for v in run.history.values())
