@@ -165,7 +165,7 @@ def frame_message(job: Any, index: int, request_id: str | None) -> tuple[dict[st
     png, width, height, _ = to_png({"image": image, "caption": label})
     objective = float(value) if value is not None and math.isfinite(value) else None
     msg = {"type": "frame", "request_id": request_id, "job_id": job.id, "index": index,
-           "count": result.snapshot_count, "label": label, "objective": objective,
+           "count": max(count, index + 1), "label": label, "objective": objective,
            "image": {"buffer": 0, "width": width, "height": height, "caption": label}}
     return msg, [png]
 
