@@ -105,8 +105,8 @@ def validate(message: Any, kind: str = "PanelMessage") -> dict[str, Any]:
     part = kind
     if kind == "PanelMessage":
         check_limits(message)
-        part = {"hello": "PanelHello", "request": "Request"}.get(
-            message.get("type") if isinstance(message, dict) else None)  # type: ignore[arg-type]
+        kind_of = message.get("type") if isinstance(message, dict) else None
+        part = {"hello": "PanelHello", "request": "Request"}.get(kind_of) if isinstance(kind_of, str) else None
         if part is None:
             raise ProtocolError(f"invalid {kind}: must be an object whose type is 'hello' or 'request'")
     errors = sorted(_validator(part).iter_errors(message), key=lambda e: e.path)
