@@ -117,3 +117,16 @@ def test_training_a_model_with_a_hostile_300_character_name_saves_inside_the_run
     assert os.path.isfile(os.path.join(job.run_dir, "history.json"))
     (row,) = [r for r in cl.runs() if r.path == job.run_dir]
     assert row.epochs == 1
+
+
+@pytest.mark.slow
+def test_a_saved_model_with_lambda_code_is_refused_on_loading(tmp_path):
+    import keras
+
+    from cnnlive.surfaces.api import _resolve_model
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(lambda x: x * 2), keras.layers.Dense(2)])
+    path = str(tmp_path / "lambda.keras")
+    model.save(path)
+    with pytest.raises(ValueError, match="safe_mode"):
+        _resolve_model(path, snapshot=False)  # cl.train/oip/dream(path) load through it
