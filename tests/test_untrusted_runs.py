@@ -113,3 +113,17 @@ def test_the_byte_cache_evicts_the_oldest_and_never_keeps_an_oversized_entry():
     assert cache.get("a", 2) is None  # the file changed: no hit
     cache.put("huge", 1, "H", 101)
     assert cache.get("huge", 1) is None and cache.nbytes == 80
+
+
+def test_bounded_json_reading(tmp_path):
+    from cnnlive.engines.bounded import UnreadableFile, depth, load_json
+
+    assert depth(1) == 0 and depth([[1, [2]], {"a": [{}]}]) == 4
+    path = tmp_path / "h.json"
+    path.write_text('{"a": [1e999, -1e999, NaN, Infinity, 1.5, ' + "1" * 30 + ', -' + "2" * 5000 + "]}")
+    assert load_json(str(path), 1 << 20) == {"a": [None, None, None, None, 1.5, 1.111111111111111e29, None]}
+    path.write_text('"' + '\\"' * 200_000)  # an unterminated string of escaped quotes: refused, fast
+    with pytest.raises(UnreadableFile, match="not valid JSON"):
+        load_json(str(path), 1 << 20)
+    with pytest.raises(UnreadableFile, match="over the 0.0 MB"):
+        load_json(str(path), 10)

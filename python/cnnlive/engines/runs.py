@@ -5,7 +5,6 @@ Pure Python (no TensorFlow)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -16,6 +15,7 @@ from datetime import datetime
 from typing import Any, Iterator, NamedTuple
 
 from ..markup import escape
+from .bounded import ByteCache, UnreadableFile, load_json
 
 log = logging.getLogger("cnnlive")
 
@@ -61,10 +61,7 @@ class Run:
 MAX_HISTORY_BYTES = 64 * 2**20
 #: JSON nesting deeper than this is not parsed (cnnlive writes 3 levels).
 MAX_HISTORY_DEPTH = 16
-
-
-class UnreadableRun(ValueError):
-    """A run folder or its history.json that cannot be read within the limits."""
+UnreadableRun = UnreadableFile  # a run folder or its history.json that cannot be read within the limits
 
 
 class Unreadable(NamedTuple):
@@ -73,56 +70,6 @@ class Unreadable(NamedTuple):
     folder: str          # its name (bad bytes shown as U+FFFD)
     reason: str
     date: datetime | None
-
-
-def _json_depth(data: bytes) -> int:
-    """The deepest nesting of ``[``/``{`` in JSON text (strings ignored), in C-speed steps."""
-    import numpy as np
-
-    brackets = re.sub(rb'"(?:[^"\\]|\\.)*"', b"", data, flags=re.S).translate(None, bytes(
-        c for c in range(256) if c not in b"[]{}"))
-    if not brackets:
-        return 0
-    steps = np.frombuffer(brackets, np.uint8)
-    return int(np.cumsum(np.where((steps == ord("[")) | (steps == ord("{")), 1, -1)).max())
-
-
-def _number(text: str) -> float | None:
-    value = float(text)
-    return value if value - value == 0 else None  # inf and nan read as missing
-
-
-def _integer(text: str) -> int | float | None:
-    return int(text) if len(text) <= 18 else _number(text)  # no 4300-digit integers, no overflow later
-
-
-def load_json(path: str, max_bytes: int | None = None, max_depth: int = MAX_HISTORY_DEPTH) -> Any:
-    """Parse a JSON file within limits: a regular file (no symlink, FIFO or
-    device), at most ``max_bytes``, nested at most ``max_depth`` deep;
-    non-finite numbers become None. Raises UnreadableRun with the reason."""
-    limit = MAX_HISTORY_BYTES if max_bytes is None else max_bytes
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise UnreadableRun(f"{os.path.basename(path)} cannot be opened ({exc.strerror or exc})") from None
-    with os.fdopen(fd, "rb") as f:
-        import stat
-
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise UnreadableRun(f"{os.path.basename(path)} is not a regular file")
-        if st.st_size > limit:
-            raise UnreadableRun(f"{os.path.basename(path)} is {st.st_size / 2**20:.0f} MB, over the "
-                                f"{limit / 2**20:.0f} MB cnnlive reads")
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise UnreadableRun(f"{os.path.basename(path)} grew over {limit / 2**20:.0f} MB while read")
-    if _json_depth(data) > max_depth:
-        raise UnreadableRun(f"{os.path.basename(path)} is nested deeper than {max_depth} levels")
-    try:
-        return json.loads(data, parse_float=_number, parse_int=_integer, parse_constant=lambda _: None)
-    except (ValueError, RecursionError) as exc:
-        raise UnreadableRun(f"{os.path.basename(path)} is not valid JSON ({str(exc)[:80]})") from None
 
 
 def read_history(path: str) -> dict[str, Any]:
@@ -139,7 +86,7 @@ def read_history(path: str) -> dict[str, Any]:
 def load_history(path: str) -> dict[str, Any]:
     """:func:`read_history`, raising UnreadableRun for a missing, too large,
     too deep or malformed file."""
-    raw = load_json(path)
+    raw = load_json(path, MAX_HISTORY_BYTES, MAX_HISTORY_DEPTH)
     if not isinstance(raw, dict):
         raw = {}
     epoch = raw.get("epoch") if isinstance(raw.get("epoch"), dict) else {
@@ -157,46 +104,6 @@ def load_history(path: str) -> dict[str, Any]:
     ended = raw.get("ended")
     return {"epoch": clean(epoch), "batch": clean(batch), "ended": ended if isinstance(ended, str) else None,
             "epochs_done": done if isinstance(done, int) and not isinstance(done, bool) and done >= 0 else None}
-
-
-class ByteCache:
-    """A thread-safe LRU of parsed files, bounded by the bytes its values
-    take (estimated) rather than by count; an entry is reused while its
-    file's (mtime, size, inode) stay the same."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.nbytes = 0
-        self._items: OrderedDict[str, tuple[Any, Any, int]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, path: str, key: Any) -> Any:
-        with self._lock:
-            hit = self._items.get(path)
-            if hit is None or hit[0] != key:
-                return None
-            self._items.move_to_end(path)
-            return hit[1]
-
-    def put(self, path: str, key: Any, value: Any, nbytes: int) -> None:
-        with self._lock:
-            old = self._items.pop(path, None)
-            if old is not None:
-                self.nbytes -= old[2]
-            if nbytes > self.max_bytes:  # larger than the whole cache: used once, not kept
-                return
-            self._items[path] = (key, value, nbytes)
-            self.nbytes += nbytes
-            while self.nbytes > self.max_bytes:
-                self.nbytes -= self._items.popitem(last=False)[1][2]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.nbytes = 0
 
 
 #: Parsed epoch histories (for comparing runs) kept at most, in bytes.
