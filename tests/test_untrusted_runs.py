@@ -80,6 +80,8 @@ def test_bad_folders_are_left_out_with_a_reason_and_the_good_ones_stay(tmp_path,
     assert msg["total"] == 10 and all(r["epochs"] is None for r in msg["runs"] if r["kind"] == "unreadable")
     reply = bridge.handle(_req("compare", runs=["link-8"]))
     assert reply["ok"] is False and "cannot be read: a symbolic link" in reply["message"]
+    with pytest.raises(ValueError, match="symbolic link"):
+        runs.resolve_run("link-8", str(root))  # cl.compare("link-8") by name: not followed either
     reply = bridge.handle(_req("compare", runs=["good-1", "nonfinite-6"]))
     assert reply["type"] == "compare" and reply["runs"][1]["history"]["loss"][:3] == [None, None, 0.5]
     json.dumps(reply, allow_nan=False)

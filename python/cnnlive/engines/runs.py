@@ -370,6 +370,9 @@ def resolve_run(ref: Any, folder: str) -> Run:
         return ref
     path = os.fspath(ref)
     for candidate in (path, os.path.join(folder, path)):
+        if candidate != path and os.path.islink(candidate):  # a name in the runs folder: links are not followed
+            raise UnreadableRun(f"run {path!r} in {folder} is a symbolic link; cnnlive does not follow links "
+                                "in the runs folder")
         if os.path.isdir(candidate):
             return read_run(candidate)
     found = list_runs(folder).names()
