@@ -114,6 +114,11 @@ class PanelProtocol(RuleBasedStateMachine):
             assert job.wait(30).value in ("stopped", "cancelled")
         if data["action"] == "remove":
             assert job_id not in self.states() and job.done
+        if data["action"] in ("pause", "resume") and "already" not in answer["message"] and \
+                "not paused" not in answer["message"]:
+            assert job.state is (jobs.JobState.PAUSED if data["action"] == "pause" else jobs.JobState.RUNNING)
+        others = {i: s for i, s in self.states().items() if i != job_id}
+        assert others == {i: s for i, s in states.items() if i != job_id}, "only the named job changes"
         return answer
 
     # -- rules ----------------------------------------------------------------------
