@@ -74,7 +74,10 @@ class ControlLock:
             self._owner, after, self._after = None, self._after, []
         self._lock.release()
         for fn in after:
-            fn()
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - a broken listener must not break the job or the caller
+                log.warning("cnnlive: a job status listener failed", exc_info=True)
 
     def __enter__(self) -> "ControlLock":
         self.acquire()
