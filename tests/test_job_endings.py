@@ -12,6 +12,7 @@ import cnnlive
 from cnnlive import jobs
 from cnnlive.jobs import Job, JobState
 from cnnlive.jobs import job as job_module
+from cnnlive.jobs.job import ControlLock
 from cnnlive.jobs.state import ENDINGS, STATE_OF_ENDING
 
 
@@ -218,21 +219,18 @@ def test_every_ending_word_maps_to_one_final_state():
 # -- races at the start of the work ------------------------------------------
 
 
-class SpyLock:
-    """An RLock that tells when another thread has to wait for it."""
+class SpyLock(ControlLock):
+    """The job's control lock, telling when another thread has to wait for it."""
 
     def __init__(self, on_contended):
-        self._lock = threading.RLock()
+        super().__init__()
         self._on_contended = on_contended
 
     def __enter__(self):
-        if not self._lock.acquire(blocking=False):
+        if not self.acquire(blocking=False):
             self._on_contended()
-            self._lock.acquire()
+            self.acquire()
         return self
-
-    def __exit__(self, *exc):
-        self._lock.release()
 
 
 @pytest.mark.parametrize("how", ["cancel", "halt"])

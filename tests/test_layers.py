@@ -27,6 +27,7 @@ FORBIDDEN: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "views": (("jobs", "surfaces", "engines"), TENSORFLOW),
     "surfaces": ((), ()),
     "imaging": (("*",), JUPYTER + TENSORFLOW),  # numpy helpers of engines and views: nothing of cnnlive
+    "markup": (("*",), JUPYTER + TENSORFLOW),  # the one HTML escaping helper: nothing of cnnlive
 }
 # engines see the job layer only through the Reporter protocol
 ALLOWED = {"engines": ("cnnlive.jobs.reporter",)}

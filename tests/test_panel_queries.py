@@ -231,19 +231,19 @@ def test_listing_reuses_parsed_histories_until_the_file_changes(tmp_path, monkey
 
     _history(tmp_path / "a-1", [1.0, 0.5])
     parsed = []
-    real = runs.read_history
-    monkeypatch.setattr(runs, "read_history", lambda path: parsed.append(path) or real(path))
+    real = runs.load_json
+    monkeypatch.setattr(runs, "load_json", lambda path, *a, **k: parsed.append(path) or real(path, *a, **k))
     assert runs.list_runs(str(tmp_path))["a-1"].epochs == 2
     assert runs.list_runs(str(tmp_path))["a-1"].epochs == 2
     assert len(parsed) == 1  # the second listing read no file
+    assert runs.list_runs(str(tmp_path))["a-1"].history["loss"] == [1.0, 0.5]  # the history: read when asked
+    assert len(parsed) == 2
     runs.list_runs(str(tmp_path))["a-1"].history["loss"].append(9.0)  # a caller's change stays its own
     assert runs.list_runs(str(tmp_path))["a-1"].history["loss"] == [1.0, 0.5]
+    assert len(parsed) == 2  # the compared history is cached too
     _history(tmp_path / "b-2", [1.0])
     (tmp_path / "a-1" / "history.json").write_text(json.dumps({"epoch": {"loss": [1.0, 0.5, 0.2]}}))
-    assert runs.list_runs(str(tmp_path))["a-1"].epochs == 3 and len(parsed) == 3
-    for i in range(runs.CACHE_SIZE + 5):
-        runs.cached_history(str(tmp_path / f"none-{i}.json"))
-    assert len(runs._CACHE) <= runs.CACHE_SIZE
+    assert runs.list_runs(str(tmp_path))["a-1"].epochs == 3 and len(parsed) == 4
 
 
 def test_compare_thinning_sends_epoch_numbers_and_the_last_epoch(tmp_path, monkeypatch):

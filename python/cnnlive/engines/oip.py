@@ -166,26 +166,30 @@ class OIPResult:
     @property
     def snapshot_count(self) -> int:
         """How many snapshots the timeline keeps (what the panel's slider spans)."""
-        return len(self.timeline) if self.timeline is not None else 0
+        timeline = self.timeline  # read once: an every-epoch timeline may drop it meanwhile
+        return len(timeline) if timeline is not None else 0
 
     @property
     def snapshot_newest(self) -> str:
         """The label of the newest kept snapshot ("step 60"; "" when none)."""
-        return self.timeline.newest if self.timeline is not None else ""
+        timeline = self.timeline
+        return timeline.newest if timeline is not None else ""
 
     def snapshot(self, index: int) -> tuple[str, np.ndarray, float | None]:
         """Kept snapshot ``index`` (0: the oldest) as ``(label, grid image,
         mean objective at that step)``; IndexError when out of range."""
-        if self.timeline is None:
+        timeline = self.timeline  # read once (see snapshot_count)
+        if timeline is None:
             raise IndexError("this result keeps no snapshots (its timeline was dropped under the size cap)")
-        label, images, value = self.timeline.frame(index)
+        label, images, value = timeline.frame(index)
         return label, self._grid_of(images), value
 
     def save_gif(self, path: str, ms_per_frame: int = 300) -> str:
         """The timeline (every kept snapshot, labelled by step) as a GIF;
         without a timeline, the evolution snapshots."""
-        if self.timeline is not None and len(self.timeline):
-            return _timeline_gif(self.timeline.items(), self._grid_of, path, ms_per_frame)
+        timeline = self.timeline
+        if timeline is not None and len(timeline):
+            return _timeline_gif(timeline.items(), self._grid_of, path, ms_per_frame)
         from PIL import Image
 
         frames = []
@@ -356,13 +360,15 @@ class OIPTimeline(list):
     @property
     def snapshot_newest(self) -> str:
         """The label of the newest kept epoch ("epoch 3"; "" when none)."""
-        return f"epoch {self[-1].provenance.get('epoch', len(self) - 1)}" if self else ""
+        kept = list(self)
+        return f"epoch {kept[-1].provenance.get('epoch', len(kept) - 1)}" if kept else ""
 
     def snapshot(self, index: int) -> tuple[str, np.ndarray, float | None]:
         """Kept epoch ``index`` (0: the oldest) as ``(label, grid image, mean
         best activation)``; IndexError when out of range."""
-        check_snapshot_index(index, len(self))
-        r = self[index]
+        kept = list(self)  # one copy: add() may thin the list meanwhile
+        check_snapshot_index(index, len(kept))
+        r = kept[index]
         return f"epoch {r.provenance.get('epoch', index)}", r.grid(), float(np.mean(r.activations))
 
     def save_gif(self, path: str, ms_per_frame: int = 500) -> str:

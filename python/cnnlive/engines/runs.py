@@ -5,15 +5,19 @@ Pure Python (no TensorFlow)."""
 
 from __future__ import annotations
 
-import html
-import json
+import logging
 import os
 import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
+
+from ..markup import escape
+from .bounded import ByteCache, UnreadableFile, load_json
+
+log = logging.getLogger("cnnlive")
 
 NOT_METRICS = ("step", "epoch", "scope", "__step__")
 
@@ -30,7 +34,20 @@ class Run:
     epochs: int | None = None
     best: tuple[str, float, int] | None = None   # (validation metric, best value, its epoch)
     ended: str | None = None
-    history: dict[str, list[float]] = field(default_factory=dict, repr=False)
+    _history: dict[str, list[float]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """The epoch history (``{metric: values}``), read from history.json on
+        first use (through a byte-bounded cache); a copy of your own."""
+        if self._history is None:
+            path = os.path.join(self.path, "history.json")
+            self._history = {k: list(v) for k, v in epoch_history(path).items()} if self.kind == "train" else {}
+        return self._history
+
+    @history.setter
+    def history(self, value: dict[str, list[float]]) -> None:
+        self._history = value
 
     @property
     def folder(self) -> str:
@@ -40,15 +57,36 @@ class Run:
         return "" if self.best is None else f"{self.best[0]} {self.best[1]:.4g} (epoch {self.best[2]})"
 
 
+#: history.json files larger than this are not read (the run is listed as unreadable).
+MAX_HISTORY_BYTES = 64 * 2**20
+#: JSON nesting deeper than this is not parsed (cnnlive writes 3 levels).
+MAX_HISTORY_DEPTH = 16
+UnreadableRun = UnreadableFile  # a run folder or its history.json that cannot be read within the limits
+
+
+class Unreadable(NamedTuple):
+    """A folder of the runs folder left out of the list, and why."""
+
+    folder: str          # its name (bad bytes shown as U+FFFD)
+    reason: str
+    date: datetime | None
+
+
 def read_history(path: str) -> dict[str, Any]:
     """A history.json read tolerantly: ``{"epoch": {...}, "batch": {...},
     "ended": ..., "epochs_done": ...}``; a flat ``{metric: [values]}`` counts
-    as the epoch history; unreadable files give an empty history."""
+    as the epoch history; unreadable files give an empty history
+    (:func:`load_history` says why)."""
     try:
-        with open(path) as f:
-            raw = json.load(f)
-    except (OSError, ValueError):
+        return load_history(path)
+    except UnreadableRun:
         return {"epoch": {}, "batch": {}, "ended": None, "epochs_done": None}
+
+
+def load_history(path: str) -> dict[str, Any]:
+    """:func:`read_history`, raising UnreadableRun for a missing, too large,
+    too deep or malformed file."""
+    raw = load_json(path, MAX_HISTORY_BYTES, MAX_HISTORY_DEPTH)
     if not isinstance(raw, dict):
         raw = {}
     epoch = raw.get("epoch") if isinstance(raw.get("epoch"), dict) else {
@@ -68,31 +106,76 @@ def read_history(path: str) -> dict[str, Any]:
             "epochs_done": done if isinstance(done, int) and not isinstance(done, bool) and done >= 0 else None}
 
 
-_CACHE: OrderedDict[str, tuple[tuple[int, int], dict[str, Any]]] = OrderedDict()
-CACHE_SIZE = 256  # parsed histories kept (listing the runs folder reads each one)
+#: Parsed epoch histories (for comparing runs) kept at most, in bytes.
+HISTORY_CACHE_BYTES = 64 * 2**20
+#: Run summaries (epochs, best, ended) of the runs list kept at most, in bytes.
+SUMMARY_CACHE_BYTES = 4 * 2**20
+_HISTORIES = ByteCache(HISTORY_CACHE_BYTES)
 _CACHE_LOCK = threading.Lock()
+_SUMMARIES = ByteCache(SUMMARY_CACHE_BYTES)
+
+
+def _file_key(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def history_bytes(*tables: dict[str, list[float]]) -> int:
+    """About how many bytes parsed history tables take (a float in a list: ~32 bytes)."""
+    return 200 + sum(100 + len(k) + 32 * len(v) for table in tables for k, v in table.items())
 
 
 def cached_history(path: str) -> dict[str, Any]:
-    """:func:`read_history` of ``path``, reused while the file's mtime and size
-    stay the same (a small LRU cache; callers must not change the result)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return read_history(path)
-    key = (st.st_mtime_ns, st.st_size)
-    with _CACHE_LOCK:
-        hit = _CACHE.get(path)
-        if hit is not None and hit[0] == key:
-            _CACHE.move_to_end(path)
-            return hit[1]
+    """:func:`read_history` of ``path``, reused while the file stays the same
+    (a byte-bounded LRU cache; callers must not change the result)."""
+    key = _file_key(path)
+    hit = _HISTORIES.get(path, key) if key is not None else None
+    if hit is not None:
+        return hit
     history = read_history(path)
-    with _CACHE_LOCK:
-        _CACHE[path] = (key, history)
-        _CACHE.move_to_end(path)
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    if key is not None:
+        _HISTORIES.put(path, key, history, history_bytes(history["epoch"], history["batch"]))
     return history
+
+
+def epoch_history(path: str) -> dict[str, list[float]]:
+    """The epoch history in the history.json at ``path`` (cached by bytes;
+    callers must not change it). Raises UnreadableRun."""
+    key = _file_key(path)
+    hit = _HISTORIES.get(path, ("epoch", key)) if key is not None else None
+    if hit is not None:
+        return hit
+    epoch = load_history(path)["epoch"]
+    if key is not None:
+        _HISTORIES.put(path, ("epoch", key), epoch, history_bytes(epoch))
+    return epoch
+
+
+def history_summary(path: str) -> dict[str, Any]:
+    """What the runs list shows of a history.json: ``epochs``, ``best``,
+    ``ended`` (cached, small). Raises UnreadableRun with the reason (the
+    reason is cached too, so a bad file is not read again until it changes)."""
+    key = _file_key(path)
+    hit = _SUMMARIES.get(path, key) if key is not None else None
+    if hit is None:
+        try:
+            h = load_history(path)
+            best = best_validation(h["epoch"])
+            if best is not None:
+                best = (best[0][:200], best[1], best[2])
+            hit = {"epochs": h["epochs_done"] if h["epochs_done"] is not None else max(
+                       (len(v) for v in h["epoch"].values()), default=0),
+                   "best": best, "ended": None if h["ended"] is None else h["ended"][:100]}
+        except UnreadableRun as exc:
+            hit = {"unreadable": str(exc)}
+        if key is not None:
+            _SUMMARIES.put(path, key, hit, 600)
+    if "unreadable" in hit:
+        raise UnreadableRun(hit["unreadable"])
+    return hit
 
 
 def metric_names(history: dict[str, list[float]]) -> list[str]:
@@ -133,19 +216,63 @@ def _kind(files: set[str]) -> str:
 
 
 def read_run(path: str) -> Run:
-    """The summary of one run folder."""
-    files = set(os.listdir(path))
+    """The summary of one run folder (its epoch history is read when
+    ``run.history`` is first used). Raises UnreadableRun or OSError."""
+    files: set[str] = set()
+    stamps: list[float] = []
+    with os.scandir(path) as entries:
+        for entry in entries:
+            files.add(entry.name)
+            if len(stamps) < MAX_FILES_STAT:
+                try:
+                    stamps.append(entry.stat(follow_symlinks=False).st_mtime)
+                except OSError:  # removed meanwhile
+                    continue
     match = re.fullmatch(r"(.+)-(\d+)", os.path.basename(os.path.normpath(path)))
-    name, run_id = (match.group(1), int(match.group(2))) if match else (os.path.basename(path), None)
-    stamps = [os.path.getmtime(os.path.join(path, f)) for f in files] or [os.path.getmtime(path)]
+    name, run_id = (match.group(1), int(match.group(2))) if match and len(match.group(2)) <= 18 else (
+        os.path.basename(path), None)
+    stamps = stamps or [os.lstat(path).st_mtime]
     run = Run(name, run_id, _kind(files), datetime.fromtimestamp(max(stamps)), os.path.abspath(path))
     if "history.json" in files:
-        h = cached_history(os.path.join(path, "history.json"))
-        run.history, run.ended = {k: list(v) for k, v in h["epoch"].items()}, h["ended"]
-        run.epochs = h["epochs_done"] if h["epochs_done"] is not None else max(
-            (len(v) for v in h["epoch"].values()), default=0)
-        run.best = best_validation(h["epoch"])
+        summary = history_summary(os.path.join(path, "history.json"))
+        run.epochs, run.best, run.ended = summary["epochs"], summary["best"], summary["ended"]
     return run
+
+
+#: A run folder's modification time is the newest of at most this many of its files.
+MAX_FILES_STAT = 1000
+
+
+def folder_problem(entry: os.DirEntry) -> str | None:
+    """Why an entry of the runs folder is not read as a run (None: it is one).
+    Symbolic links are never followed; names must be valid UTF-8."""
+    try:
+        entry.name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not valid UTF-8"
+    if entry.is_symlink():
+        return "a symbolic link (cnnlive does not follow links in the runs folder)"
+    return None
+
+
+def display_name(name: str) -> str:
+    """A folder name as text that is always valid UTF-8 (bad bytes shown as U+FFFD)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+_REPORTED: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+
+def _report(path: str, reason: str) -> None:
+    """Log once why a folder is left out of the runs list (until the reason changes)."""
+    key = (path, reason)
+    with _CACHE_LOCK:
+        if key in _REPORTED:
+            return
+        _REPORTED[key] = None
+        while len(_REPORTED) > 1000:
+            _REPORTED.popitem(last=False)
+    log.warning("cnnlive runs: %s left out: %s", display_name(path), reason)
 
 
 class RunsTable:
@@ -156,6 +283,7 @@ class RunsTable:
 
     def __init__(self, folder: str, runs: list[Run]) -> None:
         self.folder, self.runs = folder, runs
+        self.unreadable: list[Unreadable] = []  # folders left out, with the reason
 
     def __len__(self) -> int:
         return len(self.runs)
@@ -178,35 +306,61 @@ class RunsTable:
         return [(r.name, "" if r.id is None else str(r.id), r.kind, r.date.strftime("%Y-%m-%d %H:%M:%S"),
                  "" if r.epochs is None else str(r.epochs), r.best_text(), r.path) for r in self.runs]
 
+    def _left_out(self) -> str:
+        return "; ".join(f"{u.folder}: {u.reason}" for u in self.unreadable[:10]) + (
+            f" (and {len(self.unreadable) - 10} more)" if len(self.unreadable) > 10 else "")
+
     def __repr__(self) -> str:
+        bad = f"\n{len(self.unreadable)} folder(s) left out: {self._left_out()}" if self.unreadable else ""
         if not self.runs:
-            return f"no saved runs in {self.folder}"
+            return f"no saved runs in {self.folder}" + bad
         rows = [self.COLUMNS] + self.rows()
         widths = [max(len(row[i]) for row in rows) for i in range(len(self.COLUMNS))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-        return f"{len(self.runs)} saved runs in {self.folder}\n" + "\n".join(lines)
+        return f"{len(self.runs)} saved runs in {self.folder}\n" + "\n".join(lines) + bad
 
     def _repr_html_(self) -> str:
+        bad = (f"<p>{len(self.unreadable)} folder(s) left out: {escape(self._left_out(), None)}</p>"
+               if self.unreadable else "")
         if not self.runs:
-            return f"<p>no saved runs in <code>{html.escape(self.folder)}</code></p>"
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.COLUMNS)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in self.rows())
-        return (f"<p>{len(self.runs)} saved runs in <code>{html.escape(self.folder)}</code></p>"
-                f"<table class='cnnlive-runs'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            return f"<p>no saved runs in <code>{escape(self.folder)}</code></p>" + bad
+        head = "".join(f"<th>{escape(c)}</th>" for c in self.COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in self.rows())
+        return (f"<p>{len(self.runs)} saved runs in <code>{escape(self.folder)}</code></p>"
+                f"<table class='cnnlive-runs'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>" + bad)
 
 
 def list_runs(folder: str) -> RunsTable:
-    """All run folders in ``folder`` (missing folder: an empty table)."""
-    runs = []
+    """All run folders in ``folder`` (missing folder: an empty table). Each
+    folder is read on its own: one that cannot be read is left out, its
+    reason logged and kept in ``table.unreadable``."""
+    runs, unreadable = [], []
     if os.path.isdir(folder):
-        for entry in os.scandir(folder):
-            if entry.is_dir() and not entry.name.startswith("."):
-                try:
-                    runs.append(read_run(entry.path))
-                except OSError:  # removed while listing
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
                     continue
+                problem = folder_problem(entry)
+                try:
+                    if problem is None and not entry.is_dir(follow_symlinks=False):
+                        continue
+                    if problem is None:
+                        runs.append(read_run(entry.path))
+                        continue
+                except FileNotFoundError:  # removed while listing
+                    continue
+                except Exception as exc:  # noqa: BLE001 - one bad folder never hides the others
+                    problem = str(exc) if isinstance(exc, UnreadableRun) else f"{type(exc).__name__}: {exc}"
+                _report(entry.path, problem)
+                try:
+                    date: datetime | None = datetime.fromtimestamp(entry.stat(follow_symlinks=False).st_mtime)
+                except OSError:
+                    date = None
+                unreadable.append(Unreadable(display_name(entry.name), problem, date))
     runs.sort(key=lambda r: r.date, reverse=True)
-    return RunsTable(os.path.abspath(folder), runs)
+    table = RunsTable(os.path.abspath(folder), runs)
+    table.unreadable = sorted(unreadable)
+    return table
 
 
 def resolve_run(ref: Any, folder: str) -> Run:
@@ -216,6 +370,9 @@ def resolve_run(ref: Any, folder: str) -> Run:
         return ref
     path = os.fspath(ref)
     for candidate in (path, os.path.join(folder, path)):
+        if candidate != path and os.path.islink(candidate):  # a name in the runs folder: links are not followed
+            raise UnreadableRun(f"run {path!r} in {folder} is a symbolic link; cnnlive does not follow links "
+                                "in the runs folder")
         if os.path.isdir(candidate):
             return read_run(candidate)
     found = list_runs(folder).names()
@@ -223,5 +380,6 @@ def resolve_run(ref: Any, folder: str) -> Run:
                             f"{', '.join(found) if found else 'none'}")
 
 
-__all__ = ["Run", "RunsTable", "best_validation", "cached_history", "list_runs", "metric_names", "read_history", "read_run",
+__all__ = ["ByteCache", "Run", "RunsTable", "Unreadable", "UnreadableRun", "best_validation", "cached_history", "epoch_history",
+           "history_summary", "list_runs", "load_history", "load_json", "metric_names", "read_history", "read_run",
            "resolve_run"]

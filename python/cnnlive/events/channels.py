@@ -101,8 +101,9 @@ class Channels:
         self._partial = ""
         self._listeners: list[Callable[[str], None]] = []
 
-    def publish(self, channel: str, value: Any) -> None:
-        """Publish ``value`` on ``channel`` (one of :data:`CHANNELS`)."""
+    def publish(self, channel: str, value: Any, notify: bool = True) -> None:
+        """Publish ``value`` on ``channel`` (one of :data:`CHANNELS`);
+        ``notify=False``: the caller calls :meth:`notify` later."""
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}; valid: {', '.join(CHANNELS)}")
         with self._lock:
@@ -114,9 +115,15 @@ class Channels:
             self._latest[channel] = value
             self._stamp[channel] = time.monotonic()
             self.version += 1
+        if notify:
+            self.notify(channel)
+
+    def notify(self, channel: str) -> None:
+        """Call the listeners for ``channel`` (outside this object's lock)."""
+        with self._lock:
             listeners = list(self._listeners)
-        for notify in listeners:
-            notify(channel)
+        for listener in listeners:
+            listener(channel)
 
     def _add_metrics(self, value: dict[str, Any]) -> None:
         if not isinstance(value, dict):

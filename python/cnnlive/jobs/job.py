@@ -50,6 +50,50 @@ CLEANUP_S = 2.0
 WATCHDOG_MARGIN_S = 1.0
 
 
+class ControlLock:
+    """The job's control lock: a reentrant lock that runs callbacks queued
+    while it is held (status listeners) after its owner releases it, so no
+    listener runs under the job's lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._owner: int | None = None
+        self._depth = 0
+        self._after: list[Callable[[], None]] = []
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if not self._lock.acquire(blocking, timeout):
+            return False
+        self._owner, self._depth = threading.get_ident(), self._depth + 1
+        return True
+
+    def release(self) -> None:
+        self._depth -= 1
+        after: list[Callable[[], None]] = []
+        if self._depth == 0:
+            self._owner, after, self._after = None, self._after, []
+        self._lock.release()
+        for fn in after:
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - a broken listener must not break the job or the caller
+                log.warning("cnnlive: a job status listener failed", exc_info=True)
+
+    def __enter__(self) -> "ControlLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def after_release(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` when this thread releases the lock (now if it does not hold it)."""
+        if self._owner == threading.get_ident():
+            self._after.append(fn)
+        else:
+            fn()
+
+
 def check_stop_timeout(value: Any) -> float:
     """The grace after ``stop()``: ``value`` or ``cnnlive.config.stop_timeout``."""
     if value is None:
@@ -90,7 +134,7 @@ class Job:
         self._stop = StopEvent()
         self._state = JobState.PENDING
         self._state_lock = threading.Lock()
-        self._ctl = threading.RLock()  # orders requests against the start and the end of the work
+        self._ctl = ControlLock()  # orders requests against the start and the end of the work
         self._done = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._work: asyncio.Task | None = None
@@ -140,9 +184,12 @@ class Job:
         if self.started is None:
             return 0.0
         end = self.finished or time.time()
-        return max(0.0, end - self.started - self._pause_total(end))
+        with self._state_lock:  # both pause fields at once (resume() moves one into the other)
+            paused = self._pause_total(end)
+        return max(0.0, end - self.started - paused)
 
     def _pause_total(self, now: float) -> float:
+        """(caller holds ``_state_lock``) Seconds paused up to ``now``."""
         total, since = self._paused_s, self._paused_since
         if since is not None and self.started is not None:
             total += max(0.0, now - max(since, self.started))
@@ -159,11 +206,14 @@ class Job:
         return f"<Job {self.id} {self.name!r} {self.kind} {self._state.value}>"
 
     def _set_state(self, state: JobState, note: str | None = None) -> None:
+        """Set the state; its status is stored in order with it, and the
+        status listeners are called once the job's lock is released."""
         with self._state_lock:
             if self._state in FINISHED:
                 return
             self._state = state
-        self.channels.publish("status", {"state": state.value, "note": note})
+            self.channels.publish("status", {"state": state.value, "note": note}, notify=False)
+        self._ctl.after_release(lambda: self.channels.notify("status"))
 
     def _end_request(self) -> str | None:
         """The strongest ending asked for so far (see JobContext.end_request)."""
@@ -254,7 +304,8 @@ class Job:
                 raise JobStateError(f"job {self.id} ({self.name}) is ending ({ending}); it cannot be paused")
             if self._paused_since is not None:
                 return f"job {self.id}: already paused"
-            self._paused_since = time.time()
+            with self._state_lock:
+                self._paused_since = time.time()
             self._gate.close()
             if self.started is not None:  # "paused" once the work rests at the gate (see _held)
                 self._set_state(self._state, "pausing: the work pauses at its next safe point")
@@ -279,9 +330,10 @@ class Job:
 
     def _unpause(self) -> None:
         """(caller holds ``_ctl``) Count the pause and open the gate."""
-        if self._paused_since is not None:
-            self._paused_s = self._pause_total(time.time())
-            self._paused_since = None
+        with self._state_lock:  # readers (elapsed) see the pause counted once, never twice or not at all
+            if self._paused_since is not None:
+                self._paused_s = self._pause_total(time.time())
+                self._paused_since = None
         self._gate.open()
 
     def _stop_after(self, after: str) -> str:
@@ -561,4 +613,4 @@ class Job:
                 exc = exc.__cause__ or exc.__context__
 
 
-__all__ = ["CLEANUP_S", "ESCALATE_S", "Job", "JobContext", "StopEvent", "check_stop_timeout"]
+__all__ = ["CLEANUP_S", "ESCALATE_S", "ControlLock", "Job", "JobContext", "StopEvent", "check_stop_timeout"]

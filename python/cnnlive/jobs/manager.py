@@ -6,12 +6,12 @@ import atexit
 import inspect
 import itertools
 import logging
-import os
 import threading
 import time
 from typing import Any, Callable, Coroutine
 
 from .job import Job, check_stop_timeout
+from .runfolder import run_folder
 from .state import FINISHED, JobRunningError, JobState, UnknownJobError
 
 log = logging.getLogger("cnnlive")
@@ -94,7 +94,7 @@ class JobManager:
             job_id = next(self._ids)
         name = name or getattr(coro_fn, "__name__", "job")
         if run_dir is None:
-            run_dir = os.path.join(self.runs_root or default_runs_root(), f"{name}-{job_id}")
+            run_dir = run_folder(self.runs_root or default_runs_root(), name, job_id)  # made, never taken
         job = Job(job_id, name, kind, coro_fn, args, kwargs, run_dir=run_dir, stop_timeout=stop_timeout)
         with self._lock:
             self._jobs[job_id] = job

@@ -36,7 +36,7 @@ def _resolve_model(model: Any, snapshot: bool) -> Any:
         path = os.fspath(model)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"no such model file: {path}")
-        return keras.models.load_model(path, compile=False)
+        return keras.models.load_model(path, compile=False, safe_mode=True)  # no Lambda code runs on loading
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a Keras model, a .keras path or a training Job, not {type(model).__name__}")
     if snapshot:

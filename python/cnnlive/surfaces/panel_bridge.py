@@ -16,12 +16,14 @@ from typing import Any
 
 from .._version import __version__
 from ..jobs import JobManager, JobRunningError, JobStateError, UnknownJobError
-from ..protocol import PROTOCOL_VERSION, ProtocolError, validate
+from ..protocol import PROTOCOL_VERSION, ProtocolError, check_limits, validate
 from ..views.panel_transport import PanelTransport
 from . import panel_queries
 from .compat import keep_replies_on_panel_subshell, kernel_has_subshells
 
 TARGET = "cnnlive"
+#: The longest reply text (an error names what is wrong, it does not repeat the message).
+MAX_REPLY_CHARS = 1000
 log = logging.getLogger("cnnlive")
 
 
@@ -129,6 +131,8 @@ class PanelBridge:
     @staticmethod
     def _reply(request_id: Any, ok: bool, message: str) -> dict[str, Any]:
         rid = request_id if isinstance(request_id, str) and len(request_id) <= 64 else None
+        if len(message) > MAX_REPLY_CHARS:  # one short error: never the message's content in bulk
+            message = message[: MAX_REPLY_CHARS - 1] + "…"
         return {"type": "reply", "request_id": rid, "ok": ok, "message": message}
 
     def handle(self, data: Any) -> dict[str, Any]:
@@ -139,6 +143,10 @@ class PanelBridge:
         """Answer one panel message and the answer's buffers (a snapshot's
         PNG for ``frame``); never raises."""
         rid = data.get("request_id") if isinstance(data, dict) else None
+        try:
+            check_limits(data)  # cheap and bounded: a huge or deep message goes no further
+        except ProtocolError as exc:
+            return self._reply(rid, False, str(exc)), []
         try:
             validate(data)
         except ProtocolError as exc:

@@ -52,7 +52,20 @@ def runs_message(folder: str, request_id: str | None) -> dict[str, Any]:
     (at most ``MAX_RUNS_SENT``; ``total`` counts them all)."""
     table = list_runs(folder)
     rows = [_run_row(run) for run in table.runs[:MAX_RUNS_SENT]]
-    return {"type": "runs", "request_id": request_id, "folder": folder, "runs": rows, "total": len(table)}
+    rows += [_unreadable_row(u) for u in table.unreadable[:MAX_RUNS_SENT - len(rows)]]
+    return {"type": "runs", "request_id": request_id, "folder": folder, "runs": rows,
+            "total": len(table) + len(table.unreadable)}
+
+
+def _unreadable_row(bad: Any) -> dict[str, Any]:
+    """A folder the runs list left out, as a row of kind ``unreadable`` (no
+    epochs: the panel offers no compare for it; a compare names the reason)."""
+    date = bad.date.strftime("%Y-%m-%d %H:%M:%S") if bad.date is not None else ""
+    return {"folder": bad.folder, "name": bad.folder, "kind": UNREADABLE, "date": date, "epochs": None, "best": None}
+
+
+#: The kind of a runs-list row for a folder that could not be read.
+UNREADABLE = "unreadable"
 
 
 def _thinned(values: list[float]) -> tuple[list[int], list[float | None]]:
@@ -74,10 +87,13 @@ def compare_message(folder: str, names: list[str], request_id: str | None) -> di
     runs = []
     for name in names:
         run = by_name.get(name)  # names only: the panel never sends paths
+        bad = next((u for u in table.unreadable if u.folder == name), None)
+        if run is None and bad is not None:
+            raise ValueError(f"run {name!r} cannot be read: {bad.reason}")
         if run is None:
             raise LookupError(f"unknown run {name!r} in {folder}; runs: {_names(table)}")
         if not run.history:
-            trained = [r.folder for r in table if r.history]
+            trained = [r.folder for r in table if r.kind == "train" and r.epochs]
             raise ValueError(f"run {name!r} ({run.kind}) has no epoch history (history.json) to compare; "
                              f"runs that have one: {', '.join(trained[:20]) or 'none'}")
         epochs = max(len(v) for v in run.history.values())
@@ -87,6 +103,15 @@ def compare_message(folder: str, names: list[str], request_id: str | None) -> di
             numbers = numbers or numbers_k
         runs.append({"folder": name, "history": history, "epochs": numbers or []})
     return {"type": "compare", "request_id": request_id, "runs": runs}
+
+
+def _short(value: Any, most: int = 60) -> str:
+    """``repr(value)`` cut to ``most`` characters (error texts never echo a long value)."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        text = repr(value[: most + 1] if isinstance(value, str) else value)
+    else:
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def explain_request(data: dict[str, Any]) -> str | None:
@@ -99,19 +124,19 @@ def explain_request(data: dict[str, Any]) -> str | None:
             return "compare needs 'runs': a list of 1 to 12 run folder names from the runs list"
         if len(names) > 12:
             return f"compare takes at most 12 runs, not {len(names)}"
-        if len(set(map(repr, names))) != len(names):
+        if len({repr(n) if isinstance(n, (str, int, float, bool)) else id(n) for n in names}) != len(names):
             return "compare: each run may be named once"
         for name in names:
             if (not isinstance(name, str) or not 0 < len(name) <= 255 or name in (".", "..")
                     or "/" in name or "\\" in name):
-                return (f"compare: {name!r} is not a run folder name; runs are named as in the runs list "
+                return (f"compare: {_short(name)} is not a run folder name; runs are named as in the runs list "
                         "(a folder name, never a path)")
     if action == "frame":
         if "job_id" not in data:
             return "frame needs 'job_id': the id of an OIP job"
         index = data.get("index")
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= 1_000_000:
-            return f"frame index must be an integer from 0 (the oldest snapshot) up, not {index!r}"
+            return f"frame index must be an integer from 0 (the oldest snapshot) up, not {_short(index)}"
     if action in ("runs", "compare") and "job_id" in data:
         return f"{action} takes no job_id (it reads the runs folder)"
     return None
@@ -140,7 +165,7 @@ def frame_message(job: Any, index: int, request_id: str | None) -> tuple[dict[st
     png, width, height, _ = to_png({"image": image, "caption": label})
     objective = float(value) if value is not None and math.isfinite(value) else None
     msg = {"type": "frame", "request_id": request_id, "job_id": job.id, "index": index,
-           "count": result.snapshot_count, "label": label, "objective": objective,
+           "count": max(count, index + 1), "label": label, "objective": objective,
            "image": {"buffer": 0, "width": width, "height": height, "caption": label}}
     return msg, [png]
 

@@ -16,6 +16,7 @@ from typing import Any, Callable
 import ipywidgets as w
 
 from ..jobs import Job, manager
+from ..markup import error_html, escape
 from .choices import DATA_NAMES, build_model, parse_maps
 
 log = logging.getLogger("cnnlive")
@@ -61,6 +62,8 @@ class Controls(w.VBox):
         self._table_lock = threading.RLock()
         self._unsubscribe: list[Callable[[], None]] = [manager().subscribe(self._on_job_event)]
         self._watched: dict[int, Callable[[], None]] = {}
+        self._watch_lock = threading.Lock()  # one listener per job, none left after removal or close
+        self._closed = False
         for job in manager().list():
             self._watch(job)
         self.refresh()
@@ -74,13 +77,17 @@ class Controls(w.VBox):
         if event == "started":
             self._watch(job)
         elif event == "removed":
-            unsubscribe = self._watched.pop(job.id, None)
+            with self._watch_lock:
+                unsubscribe = self._watched.pop(job.id, None)
             if unsubscribe is not None:
                 unsubscribe()
         self._soon()
 
     def _watch(self, job: Job) -> None:
-        if job.id not in self._watched:
+        """Listen to ``job``'s status once; never to a removed job or after close()."""
+        with self._watch_lock:
+            if job.id in self._watched or job.removed or self._closed:
+                return
             self._watched[job.id] = job.channels.subscribe(lambda ch: self._soon() if ch == "status" else None)
 
     def _soon(self) -> None:
@@ -111,9 +118,9 @@ class Controls(w.VBox):
     def _guard(self, fn: Any) -> None:
         try:
             job = fn()
-            self.message.value = f"started job {job.id} ({job.name})"
+            self.message.value = f"started job {job.id} ({escape(job.name)})"
         except Exception as exc:  # noqa: BLE001 - bad input is shown, never raised into the kernel
-            self.message.value = f"<span style='color:var(--jp-error-color1)'>{type(exc).__name__}: {exc}</span>"
+            self.message.value = error_html(exc)
         self.refresh()
 
     def _maps(self) -> Any:
@@ -163,7 +170,8 @@ class Controls(w.VBox):
                 self._rows[job.id] = (label, pause, stop, cancel, self._adjust_form(job))
             label, pause, stop, cancel, form = self._rows[job.id]
             frac = job.progress_fraction
-            label.value = (f"<code>#{job.id} {job.name} · {job.kind} · <b>{job.state.value}</b>"
+            label.value = (f"<code>#{job.id} {escape(job.name)} · {escape(job.kind)} · "
+                           f"<b>{escape(job.state.value)}</b>"
                            f"{'' if frac is None else f' · {100 * frac:.0f}%'} · {job.elapsed:.0f}s</code>")
             paused = job.state.value == "paused"
             pause.description, pause.icon = ("Resume", "play") if paused else ("Pause", "pause")
@@ -185,7 +193,7 @@ class Controls(w.VBox):
         try:
             action()
         except Exception as exc:  # noqa: BLE001 - shown in the panel, never raised into the kernel
-            self.message.value = f"<span style='color:var(--jp-error-color1)'>{type(exc).__name__}: {exc}</span>"
+            self.message.value = error_html(exc)
         self.refresh()
 
     def _adjust_form(self, job: Job) -> w.HBox:
@@ -203,16 +211,19 @@ class Controls(w.VBox):
                 job.adjust(learning_rate=lr.value or None, epochs=epochs.value or None)
                 self.message.value = f"job {job.id}: adjusted"
             except Exception as exc:  # noqa: BLE001 - bad input is shown, never raised into the kernel
-                self.message.value = f"<span style='color:var(--jp-error-color1)'>{type(exc).__name__}: {exc}</span>"
+                self.message.value = error_html(exc)
 
         apply.on_click(adjust)
         return w.HBox([lr, epochs, apply])
 
     def close(self) -> None:
         """Stop listening to jobs and close the widgets."""
-        for unsubscribe in self._unsubscribe + list(self._watched.values()):
+        with self._watch_lock:
+            self._closed = True
+            listeners, self._watched = self._unsubscribe + list(self._watched.values()), {}
+            self._unsubscribe = []
+        for unsubscribe in listeners:
             unsubscribe()
-        self._unsubscribe, self._watched = [], {}
         with self._rate_lock:
             if self._pending is not None:
                 self._pending.cancel()
