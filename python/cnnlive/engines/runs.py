@@ -156,6 +156,12 @@ class RunsTable:
 
     def __init__(self, folder: str, runs: list[Run]) -> None:
         self.folder, self.runs = folder, runs
+        self.kind, self.others = "all", 0  # the kind listed; runs of other kinds left out
+
+    def _heading(self) -> str:
+        what = "" if self.kind == "all" else f" of kind {self.kind}"
+        left = f" ({self.others} of other kinds: kind='all' lists them)" if self.others else ""
+        return f"{len(self.runs) or 'no'} saved runs{what} in {self.folder}{left}"
 
     def __len__(self) -> int:
         return len(self.runs)
@@ -180,23 +186,35 @@ class RunsTable:
 
     def __repr__(self) -> str:
         if not self.runs:
-            return f"no saved runs in {self.folder}"
+            return self._heading()
         rows = [self.COLUMNS] + self.rows()
         widths = [max(len(row[i]) for row in rows) for i in range(len(self.COLUMNS))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-        return f"{len(self.runs)} saved runs in {self.folder}\n" + "\n".join(lines)
+        return self._heading() + "\n" + "\n".join(lines)
 
     def _repr_html_(self) -> str:
         if not self.runs:
-            return f"<p>no saved runs in <code>{html.escape(self.folder)}</code></p>"
+            return f"<p>{html.escape(self._heading())}</p>"
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.COLUMNS)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in self.rows())
-        return (f"<p>{len(self.runs)} saved runs in <code>{html.escape(self.folder)}</code></p>"
+        return (f"<p>{html.escape(self._heading())}</p>"
                 f"<table class='cnnlive-runs'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
-def list_runs(folder: str) -> RunsTable:
-    """All run folders in ``folder`` (missing folder: an empty table)."""
+RUN_KINDS = ("train", "oip", "dream", "other")
+
+
+def check_kind(kind: str) -> str:
+    """``kind`` of :func:`list_runs`, or a ValueError naming the choices."""
+    if kind not in RUN_KINDS + ("all",):
+        raise ValueError(f"kind must be one of {', '.join(map(repr, RUN_KINDS + ('all',)))}, got {kind!r}")
+    return kind
+
+
+def list_runs(folder: str, kind: str = "all") -> RunsTable:
+    """The run folders in ``folder`` (missing folder: an empty table),
+    newest first; ``kind``: only runs of that kind (``"all"``: every run)."""
+    check_kind(kind)
     runs = []
     if os.path.isdir(folder):
         for entry in os.scandir(folder):
@@ -206,7 +224,9 @@ def list_runs(folder: str) -> RunsTable:
                 except OSError:  # removed while listing
                     continue
     runs.sort(key=lambda r: r.date, reverse=True)
-    return RunsTable(os.path.abspath(folder), runs)
+    table = RunsTable(os.path.abspath(folder), [r for r in runs if kind in ("all", r.kind)])
+    table.kind, table.others = kind, len(runs) - len(table.runs)
+    return table
 
 
 def resolve_run(ref: Any, folder: str) -> Run:
@@ -223,5 +243,5 @@ def resolve_run(ref: Any, folder: str) -> Run:
                             f"{', '.join(found) if found else 'none'}")
 
 
-__all__ = ["Run", "RunsTable", "best_validation", "cached_history", "list_runs", "metric_names", "read_history", "read_run",
+__all__ = ["RUN_KINDS", "Run", "RunsTable", "check_kind", "best_validation", "cached_history", "list_runs", "metric_names", "read_history", "read_run",
            "resolve_run"]

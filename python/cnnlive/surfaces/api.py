@@ -257,14 +257,16 @@ def oip_grid(result: Any, contrast: bool = False, cols: int | None = None, title
     return oip_grid_figure(_oip_result(result), contrast=contrast, cols=cols, title=title)
 
 
-def runs(folder: str | None = None) -> Any:
+def runs(folder: str | None = None, kind: str = "train") -> Any:
     """The saved runs in ``folder`` (default: ``cnnlive.config.runs_folder()``),
     newest first, as a table: name, id, kind, date, epochs, best validation
-    metric, path."""
+    metric, path. ``kind``: ``"train"`` (default: the runs ``compare`` can
+    use, so quick OIP searches and dreams do not crowd them out), ``"oip"``,
+    ``"dream"``, ``"other"`` or ``"all"``; the heading counts the runs left out."""
     from ..config import config
     from ..engines.runs import list_runs
 
-    return list_runs(folder or manager().runs_root or config.runs_folder())
+    return list_runs(folder or manager().runs_root or config.runs_folder(), kind)
 
 
 def compare(*sources: Any, metrics: Sequence[str] | str | None = None, folder: str | None = None) -> Any:
