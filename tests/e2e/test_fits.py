@@ -77,6 +77,8 @@ def _run(lab, page):
     for spans in rows.values():
         assert min(a for a, _ in spans) < 0.12 and max(b for _, b in spans) > 0.95, axes
     assert axes["xlim"][1] <= max(4.0, 2 * axes["epochs"] + 1), axes  # follows the data, not the 200 planned
+    canvas.scroll_into_view_if_needed()
+    page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(0).scroll_into_view_if_needed()
     screenshot(page, "dashboard-1280")
 
     # the card's adjust form: its own words for a bad rate, the kernel's error on the card
@@ -114,7 +116,8 @@ def _run(lab, page):
     kinds = page.locator(f"{rows_sel} .jp-cnnlive-run-kind").all_inner_texts()
     assert kinds[0] == "train" and "oip" in kinds
     name_el = page.locator(rows_sel, has_text="fits-e2e").locator(".jp-cnnlive-run-name")
-    assert name_el.inner_text().startswith("fits-e2e-") and name_el.get_attribute("title").endswith(name_el.inner_text())
+    whole = name_el.text_content()
+    assert whole.startswith("fits-e2e-") and name_el.get_attribute("title").endswith("/" + whole)
     page.locator(f"{PANEL} select.jp-cnnlive-runs-kind").select_option("train")
 
     # cl.controls(): empty fields with the current values as placeholders, all inside the output area
