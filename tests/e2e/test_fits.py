@@ -24,7 +24,9 @@ CELLS = [
     # the figure's axes, from the kernel: no empty slot, nothing past the figure's edge
     "import json, time\nt0 = time.time()\n"
     "while job.steering.epochs_done < 2 and time.time() - t0 < 120:\n    time.sleep(0.2)\n"
-    "v = job.views[-1]\nwith v.lock:\n    v.update()  # the helper process draws the frames; the kernel's figure lays out the same\n"
+    "v = job.views[-1]\nwith v.lock:  # the helper process draws the frames; the kernel's figure lays out the same\n"
+    "    cb, v.fig.stale_callback = v.fig.stale_callback, None  # as View.render: no extra ipympl draw\n"
+    "    v.update()\n    v.fig.stale_callback, v.fig.stale = cb, False\n"
     "print('AXES', json.dumps({'size': list(v.fig.get_size_inches() * v.fig.dpi), 'xlim': list(v.slots[0].get_xlim()),"
     " 'epochs': job.steering.epochs_done, 'axes': [list(ax.get_position().bounds) for ax in v.slots if ax.get_visible()]}))",
     "o = cl.oip(cl.models.simple_cnn(), layer='Conv2D_3', maps=[0], steps=20, name='quick-oip')\n"
@@ -64,6 +66,12 @@ def _run(lab, page):
     canvas = cell.locator(".jp-OutputArea canvas").first
     canvas.wait_for(timeout=90_000)
     _card(page, "fits-e2e").locator(".jp-cnnlive-state", has_text="running").wait_for(timeout=90_000)
+    _card(page, "fits-e2e").locator(".jp-cnnlive-meta", has_text=re.compile(r"epoch [3-9] of 200")).wait_for(
+        timeout=120_000)
+    time.sleep(1.5)  # a frame or two more
+    canvas.scroll_into_view_if_needed()
+    page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(0).scroll_into_view_if_needed()
+    screenshot(page, "dashboard-1280")
     run_cell(page, 2, timeout=180)
     axes = json.loads(re.search(r"AXES (\{.*\})", cell_output(page, 2)).group(1))
     area = cell.locator(".jp-OutputArea-output").first.bounding_box()
@@ -77,9 +85,6 @@ def _run(lab, page):
     for spans in rows.values():
         assert min(a for a, _ in spans) < 0.12 and max(b for _, b in spans) > 0.95, axes
     assert axes["xlim"][1] <= max(4.0, 2 * axes["epochs"] + 1), axes  # follows the data, not the 200 planned
-    canvas.scroll_into_view_if_needed()
-    page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(0).scroll_into_view_if_needed()
-    screenshot(page, "dashboard-1280")
 
     # the card's adjust form: its own words for a bad rate, the kernel's error on the card
     card = _card(page, "fits-e2e")
@@ -141,7 +146,7 @@ def _run(lab, page):
 
     # a restart clears every note of the old kernel
     page.locator(f"{PANEL} .jp-cnnlive-notice").wait_for(state="attached")
-    page.locator(".jp-NotebookPanel:visible [data-command='kernelmenu:restart']").first.click()
+    page.locator(".jp-NotebookPanel:visible [data-command='notebook:restart-kernel']").first.click()
     page.locator(".jp-Dialog button.jp-mod-accept").click()
     page.locator(f"{PANEL} .jp-cnnlive-restart").wait_for(state="visible", timeout=60_000)
     wait_idle(page)

@@ -197,7 +197,7 @@ class Controls(w.VBox):
             return w.HBox()
         # empty fields; the current values are their placeholders (an empty field is left as it is)
         lr = w.Text(description="lr", layout=w.Layout(width="150px"), style={"description_width": "20px"})
-        epochs = w.Text(description="epochs", layout=w.Layout(width="120px"), style={"description_width": "45px"})
+        epochs = w.Text(description="epochs", layout=w.Layout(width="130px"), style={"description_width": "52px"})
         apply = w.Button(description="Adjust", icon="sliders", layout=w.Layout(width="90px"))
 
         def adjust(_: Any) -> None:
@@ -220,7 +220,7 @@ class Controls(w.VBox):
         latest = job.channels.latest("metrics") or {}
         lr = job.steering.pending_learning_rate or latest.get("lr")
         total = job.steering.epochs or getattr(job.result, "epochs_total", None) or latest.get("epochs")
-        form.children[0].placeholder = f"{lr:g}" if isinstance(lr, (int, float)) and lr > 0 else "new value"
+        form.children[0].placeholder = f"{lr:.3g}" if isinstance(lr, (int, float)) and lr > 0 else "new value"
         form.children[1].placeholder = f"{total:g}" if isinstance(total, (int, float)) and total > 0 else "total"
 
     def close(self) -> None:
