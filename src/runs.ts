@@ -61,9 +61,9 @@ export function runsFolderText(m: PanelModel, t: TranslationBundle): string {
 
 /** A run's name that, when it does not fit, is cut in the middle: the head
  *  shrinks with an ellipsis, the tail (its id) stays; the text is whole. */
-export function nameWithMiddleEllipsis(name: string, tail = 10): HTMLSpanElement {
+export function nameWithMiddleEllipsis(name: string, tail = 8): HTMLSpanElement {
   const node = el('span', 'jp-cnnlive-run-name');
-  const cut = name.length > 2 * tail ? name.length - tail : name.length; // short names: one part
+  const cut = name.length > tail + 4 ? name.length - tail : name.length; // short names: one part
   node.append(el('span', 'jp-cnnlive-run-name-head', name.slice(0, cut)), el('span', 'jp-cnnlive-run-name-tail', name.slice(cut)));
   return node;
 }
