@@ -52,8 +52,16 @@ setup_python() {
   if [ "$(cat .venv/.cnnlive-stamp 2>/dev/null)" != "$stamp" ] || [ ! -d node_modules ]; then
     say "npm ci"
     npm ci --no-audit --no-fund --loglevel=error
-    say "pip install -e .[test] (builds the JupyterLab extension)"
-    "$PY" -m pip install -q -e ".[test]"
+    # the committed labextension is used as is when its build stamp matches
+    # src/ (so a fresh clone stays clean); a stale one is rebuilt by pip's hook
+    local skip=()
+    if node scripts/build_stamp.mjs --check >/dev/null; then
+      say "pip install -e .[test] (labextension fresh: no rebuild)"
+      skip=(env SKIP_JUPYTER_BUILDER=1)
+    else
+      say "pip install -e .[test] (builds the JupyterLab extension)"
+    fi
+    ${skip[@]+"${skip[@]}"} "$PY" -m pip install -q -e ".[test]"
     # serve the labextension from the source tree (npm run build shows at once)
     if [ -x .venv/bin/jupyter-builder ]; then
       .venv/bin/jupyter-builder develop --overwrite . >/dev/null

@@ -126,6 +126,10 @@ export class PanelModel {
   history: ResourceHistory = { cpu: [], rss: [], gpus: [] };
   jobs = new Map<number, JobView>();
   notice = '';
+  /** The job the header's notice is about (it expires with what it says). */
+  noticeJob: number | null = null;
+  /** Errors of a card's own actions (adjust, stop, ...), shown on that card. */
+  cardErrors = new Map<number, string>();
   mismatch = '';
   invalidMessages = 0;
   /** When the kernel last restarted (ms since epoch), and how many cards it dropped. */
@@ -137,6 +141,8 @@ export class PanelModel {
   /** How many runs the folder holds (more than `runs` when the list was cut). */
   runsTotal = 0;
   runsError = '';
+  /** The kind of runs the list shows ('all' or a run kind); training runs by default. */
+  runsKind = 'train';
   /** Run folders ticked for Compare. */
   selected = new Set<string>();
   /** The compared runs' histories (null: no comparison shown). */
@@ -233,6 +239,18 @@ export class PanelModel {
     }
   }
 
+  /** Show only runs of `kind` ('all': every run, training runs first). */
+  setRunsKind(kind: string): void {
+    this.runsKind = kind;
+    this._changed.emit();
+  }
+
+  /** The runs the list shows: of the chosen kind, training runs first (newest first within). */
+  visibleRuns(): RunRow[] {
+    const shown = this.runsKind === 'all' ? this.runs : this.runs.filter(r => r.kind === this.runsKind);
+    return [...shown.filter(r => r.kind === 'train'), ...shown.filter(r => r.kind !== 'train')];
+  }
+
   /** Close the comparison figure. */
   clearComparison(): void {
     this.comparison = null;
@@ -261,6 +279,18 @@ export class PanelModel {
 
   setNotice(text: string): void {
     this.notice = text;
+    this.noticeJob = null;
+    this._changed.emit();
+  }
+
+  /** An error of a card's own action, in the panel's words, shown on the card
+   *  ('' clears it). */
+  setCardError(jobId: number, text: string): void {
+    if (text) {
+      this.cardErrors.set(jobId, text);
+    } else {
+      this.cardErrors.delete(jobId);
+    }
     this._changed.emit();
   }
 
@@ -310,6 +340,16 @@ export class PanelModel {
           wanted = 'job-ended'; // its run folder is saved now
         }
         const view = this._merge(msg.job);
+        if (this.noticeJob === view.id && old && old.state !== view.state && view.state !== 'stopping') {
+          // "job 1: stop requested" expires with what it describes: the job's new state replaces it
+          this.notice = this._trans.__('job %1: %2', view.id, this._trans.__(view.state));
+          if (isFinished(view)) {
+            this.noticeJob = null;
+          }
+        }
+        if (isFinished(view)) {
+          this.cardErrors.delete(view.id); // nothing left to act on
+        }
         if (msg.image && buffers[msg.image.buffer]) {
           view.image = {
             bytes: bytesOf(buffers[msg.image.buffer]),
@@ -324,6 +364,11 @@ export class PanelModel {
       }
       case 'removed':
         this.jobs.delete(msg.id);
+        this.cardErrors.delete(msg.id);
+        if (this.noticeJob === msg.id) {
+          this.notice = '';
+          this.noticeJob = null;
+        }
         this.frames.delete(msg.id);
         this.frameErrors.delete(msg.id);
         this._frameAsks.delete(msg.id);
@@ -390,8 +435,18 @@ export class PanelModel {
         } else if (!msg.ok && pending?.action === 'frame' && pending.jobId !== undefined) {
           this.frameErrors.set(pending.jobId, error);
           this._frameAnswered(pending.jobId);
+        } else if (pending?.jobId !== undefined && this.jobs.has(pending.jobId)) {
+          // a card's own action: its error on the card, its news in the header until the job moves on
+          if (msg.ok) {
+            this.cardErrors.delete(pending.jobId);
+            this.notice = msg.message;
+            this.noticeJob = pending.jobId;
+          } else {
+            this.cardErrors.set(pending.jobId, error);
+          }
         } else {
           this.notice = msg.ok ? msg.message : error;
+          this.noticeJob = null;
         }
         break;
       }
@@ -430,6 +485,9 @@ export class PanelModel {
 
   private _forgetKernel(): void {
     this.jobs.clear();
+    this.notice = ''; // a new kernel: no note of the old one's jobs may read as about the new job #1
+    this.noticeJob = null;
+    this.cardErrors.clear();
     this.frames.clear();
     this.frameErrors.clear();
     this._frameAsks.clear();

@@ -77,6 +77,28 @@ class Graph {
   private _path = document.createElementNS(SVG, 'path');
 }
 
+/** What is wrong with an adjust form's fields, in the panel's words ('' when nothing). */
+export function adjustProblem(
+  lr: string,
+  epochs: string,
+  lrUnreadable: boolean,
+  epochsUnreadable: boolean,
+  t: TranslationBundle
+): string {
+  if (!lr && !epochs && !lrUnreadable && !epochsUnreadable) {
+    return t.__('Give a learning rate and/or the epochs in all.');
+  }
+  const rate = Number(lr);
+  if (lrUnreadable || (lr && !(Number.isFinite(rate) && rate > 0))) {
+    return t.__('The learning rate must be a number > 0, not %1.', lr || '?');
+  }
+  const total = Number(epochs);
+  if (epochsUnreadable || (epochs && !(Number.isInteger(total) && total >= 1))) {
+    return t.__('The epochs must be a whole number >= 1, not %1.', epochs || '?');
+  }
+  return '';
+}
+
 class CardView {
   readonly node = el('div', 'jp-cnnlive-card');
   constructor(
@@ -133,8 +155,10 @@ class CardView {
       this._timeline,
       this._log,
       this._adjust,
+      this._error,
       buttons
     );
+    this._error.setAttribute('role', 'alert');
   }
 
   /** The small form of a training card: learning rate and epochs. */
@@ -160,11 +184,17 @@ class CardView {
       this._apply,
       this._adjustMsg
     );
+    this._adjust.noValidate = true; // the panel says what is wrong, on the card (not a cut browser tooltip)
     this._adjust.onsubmit = event => {
       event.preventDefault();
       const params: RequestParams = {};
       const lr = this._lr.value.trim();
       const epochs = this._epochs.value.trim();
+      const problem = adjustProblem(lr, epochs, this._lr.validity.badInput, this._epochs.validity.badInput, t);
+      if (problem) {
+        this._adjustMsg.textContent = problem;
+        return;
+      }
       if (lr) {
         params.learning_rate = Number(lr);
       }
@@ -247,7 +277,9 @@ class CardView {
     this._img.alt = alt;
   }
 
-  update(job: JobView, settings: PanelSettings, frame?: FrameView, frameError?: string): void {
+  update(job: JobView, settings: PanelSettings, frame?: FrameView, frameError?: string, cardError?: string): void {
+    this._error.textContent = cardError ?? '';
+    this._error.style.display = cardError ? '' : 'none';
     this._job = job;
     this._frame = frame;
     this._frameError = frameError ?? '';
@@ -349,6 +381,7 @@ class CardView {
   private _epochs = el('input', 'jp-cnnlive-epochs');
   private _apply = el('button', 'jp-Button jp-mod-styled jp-cnnlive-apply');
   private _adjustMsg = el('span', 'jp-cnnlive-adjust-msg');
+  private _error = el('div', 'jp-cnnlive-card-error');
   private _stopEpoch = el('button', 'jp-Button jp-mod-styled jp-mod-warn jp-cnnlive-stop-epoch');
   private _timeline = el('div', 'jp-cnnlive-timeline');
   private _slider = el('input', 'jp-cnnlive-slider');
@@ -458,7 +491,7 @@ export class CnnLivePanel extends Widget {
         this._cards.set(job.id, card);
         this._list.prepend(card.node);
       }
-      card.update(job, this._settings, m.frames.get(job.id), m.frameErrors.get(job.id));
+      card.update(job, this._settings, m.frames.get(job.id), m.frameErrors.get(job.id), m.cardErrors.get(job.id));
     }
     this._runs.render();
     this._empty.style.display = m.status === 'connected' && m.jobs.size === 0 ? '' : 'none';

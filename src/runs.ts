@@ -36,8 +36,12 @@ function svg(tag: string, attrs: Record<string, string>): SVGElement {
   return node;
 }
 
+/** The kinds the list can be filtered by (the kernel's run kinds). */
+export const RUN_KINDS = ['train', 'oip', 'dream', 'other', 'all'] as const;
+
 /** The line under the section's title: how many runs (and how many of
- *  them are shown when the kernel cut the list), or that they are loading. */
+ *  them are shown when the kernel cut the list or the kind filter hides
+ *  some), or that they are loading. */
 export function runsFolderText(m: PanelModel, t: TranslationBundle): string {
   const folder = m.runsFolder.split(/[\\/]/).filter(Boolean).pop() ?? m.runsFolder;
   if (!m.runsLoaded) {
@@ -46,10 +50,22 @@ export function runsFolderText(m: PanelModel, t: TranslationBundle): string {
   if (!m.runs.length) {
     return t.__('No saved runs in %1 yet.', folder);
   }
+  const shown = m.visibleRuns().length;
+  const hidden = m.runs.length - shown;
+  const others = hidden ? ' ' + t.__('(%1 of other kinds: choose all)', hidden) : '';
   if (m.runsTotal > m.runs.length) {
-    return t.__('showing %1 of %2 runs in %3 (the newest)', m.runs.length, m.runsTotal, folder);
+    return t.__('showing %1 of %2 runs in %3 (the newest)', shown, m.runsTotal, folder) + others;
   }
-  return t._n('%1 run in %2', '%1 runs in %2', m.runs.length, folder);
+  return t._n('%1 run in %2', '%1 runs in %2', shown, folder) + others;
+}
+
+/** A run's name that, when it does not fit, is cut in the middle: the head
+ *  shrinks with an ellipsis, the tail (its id) stays; the text is whole. */
+export function nameWithMiddleEllipsis(name: string, tail = 8): HTMLSpanElement {
+  const node = el('span', 'jp-cnnlive-run-name');
+  const cut = name.length > tail + 4 ? name.length - tail : name.length; // short names: one part
+  node.append(el('span', 'jp-cnnlive-run-name-head', name.slice(0, cut)), el('span', 'jp-cnnlive-run-name-tail', name.slice(cut)));
+  return node;
 }
 
 export class RunsView {
@@ -73,8 +89,17 @@ export class RunsView {
         this._actions.compare(folders.slice(0, MAX_COMPARED));
       }
     };
+    for (const kind of RUN_KINDS) {
+      const option = el('option', '', kind === 'train' ? t.__('training') : t.__(kind));
+      option.value = kind;
+      this._kind.append(option);
+    }
+    this._kind.value = _model.runsKind;
+    this._kind.title = t.__('Show runs of one kind (training runs are the ones Compare uses)');
+    this._kind.setAttribute('aria-label', t.__('Kind of runs'));
+    this._kind.onchange = () => this._model.setRunsKind(this._kind.value);
     const buttons = el('div', 'jp-cnnlive-runs-buttons');
-    buttons.append(this._refresh, this._compare);
+    buttons.append(this._kind, this._refresh, this._compare);
     head.append(el('h3', 'jp-cnnlive-runs-title', t.__('Saved runs')), buttons);
     this._error.setAttribute('role', 'alert');
     this._close.textContent = '×';
@@ -99,7 +124,7 @@ export class RunsView {
       m.selected.size >= MAX_COMPARED
         ? t.__('%1 runs at most: untick one to tick another', MAX_COMPARED)
         : t.__("Overlay the ticked runs' metric curves");
-    const key = JSON.stringify([m.runs, [...m.selected]]);
+    const key = JSON.stringify([m.runs, [...m.selected], m.runsKind]);
     if (key !== this._shownRuns) {
       this._shownRuns = key;
       this._renderTable();
@@ -115,7 +140,7 @@ export class RunsView {
   private _renderTable(): void {
     const t = this._trans;
     const m = this._model;
-    const rows = m.runs.map(run => {
+    const rows = m.visibleRuns().map(run => {
       const row = el('div', 'jp-cnnlive-run');
       row.dataset.folder = run.folder;
       const box = el('input', 'jp-cnnlive-run-select');
@@ -132,8 +157,8 @@ export class RunsView {
       box.onchange = () => {
         box.checked = m.select(run.folder, box.checked) ? box.checked : false;
       };
-      const name = el('span', 'jp-cnnlive-run-name', run.folder);
-      name.title = `${m.runsFolder}/${run.folder}`;
+      const name = nameWithMiddleEllipsis(run.folder);
+      name.title = `${m.runsFolder}/${run.folder}`; // the whole name on hover
       const line = el('label', 'jp-cnnlive-run-line');
       line.append(box, name, el('span', 'jp-cnnlive-run-kind', run.kind));
       if (run.epochs !== null) {
@@ -207,6 +232,7 @@ export class RunsView {
     this._figure.replaceChildren(head, legend, ...charts);
   }
 
+  private _kind = el('select', 'jp-cnnlive-runs-kind');
   private _refresh = el('button', 'jp-Button jp-mod-styled jp-cnnlive-runs-refresh');
   private _compare = el('button', 'jp-Button jp-mod-styled jp-mod-accept jp-cnnlive-runs-compare');
   private _close = el('button', 'jp-Button jp-mod-minimal jp-cnnlive-compare-close');

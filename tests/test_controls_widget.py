@@ -6,6 +6,7 @@ import threading
 import time
 
 import ipywidgets as w
+import pytest
 
 import cnnlive as cl
 from cnnlive.jobs import JobState
@@ -68,4 +69,32 @@ def test_controls_pause_and_resume_a_job():
         assert job.wait(30) is JobState.STOPPED
         assert _until(lambda: pause.disabled and stop.disabled)
     finally:
+        c.close()
+
+
+@pytest.mark.slow
+def test_training_row_fields_start_empty_with_current_values_as_placeholders(runs_dir):
+    from .engines_helpers import digits
+
+    c = Controls({}, refresh_s=0.05)
+    job = cl.train(cl.models.simple_cnn(), digits(), epochs=50, batch_size=32, learning_rate=0.002, lr_schedule=None)
+    try:
+        assert _until(lambda: job.id in c._rows and job.channels.latest("metrics") is not None, 120)
+        lr, epochs, apply = c._rows[job.id][4].children
+        assert lr.value == "" and epochs.value == ""  # nothing that reads as "learning rate 0"
+        assert _until(lambda: lr.placeholder == "0.002" and epochs.placeholder == "50")
+        row = next(r for r in c.table.children if r.children[0] is c._rows[job.id][0])
+        assert row.layout.flex_flow == "row wrap"  # the form wraps under the buttons in a narrow output area
+        widths = [int(x.layout.width.rstrip("px")) for x in (lr, epochs, apply)]
+        assert sum(widths) <= 600 - 40
+        epochs.value = "many"
+        apply.click()
+        assert "epochs must be a whole number" in c.message.value and job.steering.epochs is None
+        epochs.value = "40"
+        apply.click()
+        assert "adjusted" in c.message.value and job.steering.epochs == 40 and epochs.value == ""
+        assert _until(lambda: epochs.placeholder == "40")
+    finally:
+        job.stop()
+        job.wait(60)
         c.close()

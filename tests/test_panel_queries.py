@@ -306,3 +306,30 @@ def test_an_oip_job_without_snapshots_yet_says_so(tmp_path):
     reply = PanelBridge(mgr).handle(_req("frame", job_id=job.id, index=0))
     assert reply["ok"] is False and reply["message"] == f"job {job.id} has no snapshots yet"
     mgr.remove(job)
+
+
+def test_runs_by_kind_training_first(tmp_path):
+    """cl.runs() lists training runs (kind='all' every run; the heading counts
+    those left out); the panel's list puts training runs first."""
+    import os
+    import time
+
+    import cnnlive as cl
+    from cnnlive.surfaces import panel_queries
+
+    _history(tmp_path / "trained-1", [1.0, 0.5])
+    for i, (name, file) in enumerate((("oip-quick-2", "oip.npz"), ("dream-3", "dream-0.png"),
+                                      ("oip-quick-4", "oip.png"))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / file).write_bytes(b"x")
+        stamp = time.time() + 10 * (i + 1)  # newer than the training run
+        os.utime(tmp_path / name / file, (stamp, stamp))
+    table = cl.runs(str(tmp_path))
+    assert table.names() == ["trained-1"] and "3 of other kinds" in repr(table)
+    assert cl.runs(str(tmp_path), kind="all").names() == ["oip-quick-4", "dream-3", "oip-quick-2", "trained-1"]
+    assert cl.runs(str(tmp_path), kind="oip").names() == ["oip-quick-4", "oip-quick-2"]
+    with pytest.raises(ValueError, match="'train', 'oip', 'dream', 'other', 'all'"):
+        cl.runs(str(tmp_path), kind="training")
+    msg = panel_queries.runs_message(str(tmp_path), "q")
+    validate(msg, "KernelMessage")
+    assert [r["folder"] for r in msg["runs"]] == ["trained-1", "oip-quick-4", "dream-3", "oip-quick-2"]

@@ -160,12 +160,12 @@ def test_axes_redrawn_in_part_give_the_pixels_of_a_full_frame():
                                                "epochs": 3, "step": step, "scope": "batch"})
         view.render()
     assert len(full_draws) <= 2, "limit changes redraw only the axes that moved"
-    assert view.limits["x"] == 3.0  # the planned epochs, not a growing guess
+    assert view.limits["x"] == 1.0  # the data's span (under one epoch), not the planned 3 epochs
     limits = dict(view.limits)
     for frame in range(3):  # values inside the limits: only the changed areas are drawn again
         step += 1
         watch.channels.publish("metrics", {"loss": 1.0 + frame, "accuracy": 0.5, "lr": 1e-3, "samples_per_s": 500.0,
-                                           "epoch": 1.0, "epochs": 3, "step": step, "scope": "batch"})
+                                           "epoch": 0.0, "epochs": 3, "step": step, "scope": "batch"})
         view.render()
     assert len(view._areas) >= 5  # the metric axes and the status strip blit on their own
     watch.state = JobState.PAUSED  # a new status line, drawn into its own strip

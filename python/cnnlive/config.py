@@ -10,6 +10,7 @@ changeable at run time through ``cnnlive.config``.
 | ``shutdown_timeout`` | ``CNNLIVE_SHUTDOWN_TIMEOUT`` | ``1.5`` s to end all jobs at kernel shutdown (jupyter_client sends SIGTERM 2.5 s after its shutdown request) |
 | ``oip_snapshot_mb`` | ``CNNLIVE_OIP_SNAPSHOT_MB`` | ``64.0`` MB of OIP snapshots kept per search (timeline) |
 | ``render_process`` | ``CNNLIVE_RENDER_PROCESS`` | ``True``: a helper process at lower priority draws live dashboards, ipympl and desktop (``0`` draws them in the kernel) |
+| ``figure_width`` | ``CNNLIVE_FIGURE_WIDTH`` | ``580`` px: width of live figures (fits a notebook with both JupyterLab sidebars open at 1280 px; ``job.plot(size=(w, h))`` in inches for one figure) |
 | ``max_steps`` | ``CNNLIVE_MAX_STEPS`` | none; caps the gradient steps of an OIP search and of each dream stage (fast tests) |
 
 This module imports nothing heavy; every layer may read it.
@@ -60,6 +61,7 @@ class Config:
     oip_snapshot_mb: float = 64.0
     max_steps: int | None = None
     render_process: bool = True
+    figure_width: float = 580.0
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -72,6 +74,7 @@ class Config:
             oip_snapshot_mb=_number_env("CNNLIVE_OIP_SNAPSHOT_MB", 64.0),
             max_steps=_number_env("CNNLIVE_MAX_STEPS", None, int),
             render_process=_flag_env("CNNLIVE_RENDER_PROCESS", True),
+            figure_width=_number_env("CNNLIVE_FIGURE_WIDTH", 580.0),
         )
 
     def runs_folder(self) -> str:
@@ -82,7 +85,8 @@ class Config:
         known = [f.name for f in fields(self)]
         if name not in known:
             raise AttributeError(f"unknown cnnlive setting {name!r}; settings: {', '.join(known)}")
-        if name in ("stop_timeout", "fps", "panel_rate", "shutdown_timeout", "oip_snapshot_mb") and (
+        if name in ("stop_timeout", "fps", "panel_rate", "shutdown_timeout", "oip_snapshot_mb",
+                                                                              "figure_width") and (
                 not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
             raise ValueError(f"cnnlive.config.{name} must be a number > 0, got {value!r}")
         if name == "max_steps" and value is not None and (

@@ -50,7 +50,7 @@ def test_pause_resume_and_the_learning_rate_form(lab, page):
     # a rate of 0 passes the browser's min=0 but not the schema: the card says so, nothing is sent
     form.locator("input.jp-cnnlive-lr").fill("0")
     form.get_by_role("button", name="Apply").click()
-    card.locator(".jp-cnnlive-adjust-msg", has_text="learning rate > 0").wait_for(timeout=10_000)
+    card.locator(".jp-cnnlive-adjust-msg", has_text="learning rate must be a number > 0").wait_for(timeout=10_000)
     form.locator("input.jp-cnnlive-lr").fill("0.02")
     form.locator("input.jp-cnnlive-epochs").fill("300")
     form.get_by_role("button", name="Apply").click()

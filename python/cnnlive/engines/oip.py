@@ -411,6 +411,27 @@ async def oip_every_epoch_work(ctx: Any, training_job: Any, spec: OIPSpec) -> li
         await asyncio.sleep(0.2)
 
 
+def by_wavelengths(result: OIPResult) -> dict[tuple[float, ...], OIPResult]:
+    """A sweep's result (``sweep=True``: one image per map and wavelength) as
+    one result per wavelength set, in search order: images, activations,
+    maps and, where present, quality of that set only."""
+    out: dict[tuple[float, ...], OIPResult] = {}
+    for waves in dict.fromkeys(tuple(w) for w in result.wavelengths):
+        idx = [i for i, w in enumerate(result.wavelengths) if tuple(w) == waves]
+
+        def pick(a: Any) -> Any:
+            return None if a is None else np.asarray(a)[idx]
+
+        curves = np.asarray(result.curves)
+        out[waves] = OIPResult(
+            pick(result.images), pick(result.activations), [result.maps[i] for i in idx], [waves] * len(idx),
+            curves[:, idx] if curves.ndim == 2 and curves.shape[1] == len(result.maps) else curves,
+            np.asarray(result.evolution)[:, idx] if np.ndim(result.evolution) >= 2 else result.evolution,
+            dict(result.provenance, wavelengths=list(waves)), result.steps_done, pick(result.converged),
+            pick(result.quality), pick(result.oip_mean), pick(result.data_best), pick(result.data_best_index))
+    return out
+
+
 __all__ = ["OBJECTIVES", "Ascent", "Layer", "Map", "Node", "OIPResult", "OIPSettings", "OIPSpec", "OIPTimeline",
-           "Objective", "ascent_for", "check_layer", "check_maps", "oip_every_epoch_work", "oip_work", "prepare",
+           "Objective", "ascent_for", "by_wavelengths", "check_layer", "check_maps", "oip_every_epoch_work", "oip_work", "prepare",
            "search", "snapshot_model"]

@@ -284,6 +284,12 @@ class RunsTable:
     def __init__(self, folder: str, runs: list[Run]) -> None:
         self.folder, self.runs = folder, runs
         self.unreadable: list[Unreadable] = []  # folders left out, with the reason
+        self.kind, self.others = "all", 0  # the kind listed; runs of other kinds left out
+
+    def _heading(self) -> str:
+        what = "" if self.kind == "all" else f" of kind {self.kind}"
+        left = f" ({self.others} of other kinds: kind='all' lists them)" if self.others else ""
+        return f"{len(self.runs) or 'no'} saved runs{what} in {self.folder}{left}"
 
     def __len__(self) -> int:
         return len(self.runs)
@@ -313,27 +319,39 @@ class RunsTable:
     def __repr__(self) -> str:
         bad = f"\n{len(self.unreadable)} folder(s) left out: {self._left_out()}" if self.unreadable else ""
         if not self.runs:
-            return f"no saved runs in {self.folder}" + bad
+            return self._heading() + bad
         rows = [self.COLUMNS] + self.rows()
         widths = [max(len(row[i]) for row in rows) for i in range(len(self.COLUMNS))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-        return f"{len(self.runs)} saved runs in {self.folder}\n" + "\n".join(lines) + bad
+        return self._heading() + "\n" + "\n".join(lines) + bad
 
     def _repr_html_(self) -> str:
         bad = (f"<p>{len(self.unreadable)} folder(s) left out: {escape(self._left_out(), None)}</p>"
                if self.unreadable else "")
         if not self.runs:
-            return f"<p>no saved runs in <code>{escape(self.folder)}</code></p>" + bad
+            return f"<p>{escape(self._heading())}</p>" + bad
         head = "".join(f"<th>{escape(c)}</th>" for c in self.COLUMNS)
         body = "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in self.rows())
-        return (f"<p>{len(self.runs)} saved runs in <code>{escape(self.folder)}</code></p>"
+        return (f"<p>{escape(self._heading())}</p>"
                 f"<table class='cnnlive-runs'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>" + bad)
 
 
-def list_runs(folder: str) -> RunsTable:
-    """All run folders in ``folder`` (missing folder: an empty table). Each
-    folder is read on its own: one that cannot be read is left out, its
+RUN_KINDS = ("train", "oip", "dream", "other")
+
+
+def check_kind(kind: str) -> str:
+    """``kind`` of :func:`list_runs`, or a ValueError naming the choices."""
+    if kind not in RUN_KINDS + ("all",):
+        raise ValueError(f"kind must be one of {', '.join(map(repr, RUN_KINDS + ('all',)))}, got {kind!r}")
+    return kind
+
+
+def list_runs(folder: str, kind: str = "all") -> RunsTable:
+    """The run folders in ``folder`` (missing folder: an empty table),
+    newest first; ``kind``: only runs of that kind (``"all"``: every run).
+    Each folder is read on its own: one that cannot be read is left out, its
     reason logged and kept in ``table.unreadable``."""
+    check_kind(kind)
     runs, unreadable = [], []
     if os.path.isdir(folder):
         with os.scandir(folder) as entries:
@@ -358,7 +376,8 @@ def list_runs(folder: str) -> RunsTable:
                     date = None
                 unreadable.append(Unreadable(display_name(entry.name), problem, date))
     runs.sort(key=lambda r: r.date, reverse=True)
-    table = RunsTable(os.path.abspath(folder), runs)
+    table = RunsTable(os.path.abspath(folder), [r for r in runs if kind in ("all", r.kind)])
+    table.kind, table.others = kind, len(runs) - len(table.runs)
     table.unreadable = sorted(unreadable)
     return table
 
@@ -380,6 +399,7 @@ def resolve_run(ref: Any, folder: str) -> Run:
                             f"{', '.join(found) if found else 'none'}")
 
 
-__all__ = ["ByteCache", "Run", "RunsTable", "Unreadable", "UnreadableRun", "best_validation", "cached_history", "epoch_history",
-           "history_summary", "list_runs", "load_history", "load_json", "metric_names", "read_history", "read_run",
+__all__ = ["RUN_KINDS", "ByteCache", "Run", "RunsTable", "Unreadable", "UnreadableRun", "best_validation", "cached_history",
+           "check_kind", "epoch_history", "history_summary", "list_runs", "load_history", "load_json", "metric_names",
+           "read_history", "read_run",
            "resolve_run"]

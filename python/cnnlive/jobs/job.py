@@ -380,13 +380,14 @@ class Job:
 
         return JobWatch(self)
 
-    def plot(self, fps: float | None = None) -> Any:
+    def plot(self, fps: float | None = None, size: tuple[float, float] | None = None) -> Any:
         """Show the job's live figure (a dashboard for training, images else).
         The figure gets a read-only watch of the job; the job keeps the view
-        in ``job.views`` (``remove()`` frees it)."""
+        in ``job.views`` (``remove()`` frees it). ``size``: (width, height) in
+        inches (default ``cnnlive.config.figure_width`` pixels wide)."""
         from . import viewers
 
-        view = viewers.show(self.watch(), fps)
+        view = viewers.show(self.watch(), fps, size)
         with self._ctl:
             self.views.append(view)
         return view

@@ -45,8 +45,10 @@ def _ensure() -> tuple[ShowFn, SaveFn]:
     return _show, _save
 
 
-def show(watch: Any, fps: float | None = None) -> Any:
-    return _ensure()[0](watch, fps)
+def show(watch: Any, fps: float | None = None, size: tuple[float, float] | None = None) -> Any:
+    if size is None:
+        return _ensure()[0](watch, fps)
+    return _ensure()[0](watch, fps, size=size)
 
 
 def save(watch: Any, views: list[Any], folder: str) -> list[str]:

@@ -137,7 +137,7 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
         wavelengths: Sequence[float] = (14, 7, 3), step_size: float = 0.01, smoothing: float = 0.5,
         tolerance: float = 2e-4, snapshots: int = 6, seed: int | None = 1, every: str | None = None,
         input_standardization: Any = "image", name: str | None = None, run_dir: str | None = None,
-        plot: bool = False, data: Any = None) -> Job:
+        plot: bool = False, data: Any = None, sweep: bool = False) -> Job:
     """Search the input patterns (OIPs) that maximally activate ``maps`` of
     ``layer`` (an int, a list or "all"), by gradient ascent from noise with the
     given ``wavelengths`` (pixels). ``objective`` is "map" (mean activation),
@@ -152,12 +152,19 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
     ``job.result`` is an OIPResult. With ``data`` (a Dataset, a data set name
     or an image array; its test split is used) the result gets ``quality``:
     per image, its map's mean activation over the best mean activation of that
-    map over the data (< 1: the OIP does not beat the data)."""
+    map over the data (< 1: the OIP does not beat the data). ``sweep=True``:
+    a wavelength sweep, one search from noise of each wavelength alone (not
+    their superposition) per map; ``result.wavelengths`` labels each image,
+    ``cl.oip_grid`` titles them, ``cnnlive.engines.oip.by_wavelengths(result)``
+    gives one result per wavelength set."""
     from ..engines.oip import OIPSettings, oip_every_epoch_work, oip_work, prepare
 
+    if not isinstance(sweep, bool):
+        raise ValueError(f"sweep must be True or False, got {sweep!r}")
     settings = OIPSettings(steps=steps, step_size=step_size, smoothing=smoothing, tolerance=tolerance,
                            snapshots=snapshots, wavelengths=tuple(wavelengths), seed=seed,
-                           objective=objective, node=node, input_standardization=input_standardization)
+                           objective=objective, node=node, input_standardization=input_standardization,
+                           sweep=sweep)
     if every not in (None, "epoch"):
         raise ValueError(f"every must be None or 'epoch', got {every!r}")
     if every == "epoch":
@@ -261,14 +268,16 @@ def oip_grid(result: Any, contrast: bool = False, cols: int | None = None, title
     return oip_grid_figure(_oip_result(result), contrast=contrast, cols=cols, title=title)
 
 
-def runs(folder: str | None = None) -> Any:
+def runs(folder: str | None = None, kind: str = "train") -> Any:
     """The saved runs in ``folder`` (default: ``cnnlive.config.runs_folder()``),
     newest first, as a table: name, id, kind, date, epochs, best validation
-    metric, path."""
+    metric, path. ``kind``: ``"train"`` (default: the runs ``compare`` can
+    use, so quick OIP searches and dreams do not crowd them out), ``"oip"``,
+    ``"dream"``, ``"other"`` or ``"all"``; the heading counts the runs left out."""
     from ..config import config
     from ..engines.runs import list_runs
 
-    return list_runs(folder or manager().runs_root or config.runs_folder())
+    return list_runs(folder or manager().runs_root or config.runs_folder(), kind)
 
 
 def compare(*sources: Any, metrics: Sequence[str] | str | None = None, folder: str | None = None) -> Any:

@@ -92,6 +92,7 @@ def build_parser() -> _Parser:
     lg.add_argument("-n", type=int, default=None, help="last N lines")
     r = sub.add_parser("runs", help="table of the saved runs in the runs folder")
     r.add_argument("--folder", default=None)
+    r.add_argument("--kind", default="train", choices=("train", "oip", "dream", "other", "all"))
     c = sub.add_parser("compare", help="overlay jobs (job:N) and saved runs (run folders) in one figure")
     c.add_argument("sources", nargs="+", help="job:N or a run folder (path or name in the runs folder)")
     c.add_argument("--metrics", default=None, help="comma separated, e.g. loss,accuracy")
@@ -209,7 +210,7 @@ class CnnliveMagics(Magics):
     def _do_runs(self, args: argparse.Namespace) -> Any:
         import cnnlive as cl
 
-        return cl.runs(args.folder)
+        return cl.runs(args.folder, kind=args.kind)
 
     def _do_compare(self, args: argparse.Namespace) -> Any:
         import cnnlive as cl

@@ -51,7 +51,8 @@ def runs_message(folder: str, request_id: str | None) -> dict[str, Any]:
     """A protocol ``runs`` message: the saved runs in ``folder``, newest first
     (at most ``MAX_RUNS_SENT``; ``total`` counts them all)."""
     table = list_runs(folder)
-    rows = [_run_row(run) for run in table.runs[:MAX_RUNS_SENT]]
+    ordered = sorted(table.runs, key=lambda r: r.kind != "train")  # training runs first (stable: newest first)
+    rows = [_run_row(run) for run in ordered[:MAX_RUNS_SENT]]
     rows += [_unreadable_row(u) for u in table.unreadable[:MAX_RUNS_SENT - len(rows)]]
     return {"type": "runs", "request_id": request_id, "folder": folder, "runs": rows,
             "total": len(table) + len(table.unreadable)}

@@ -179,6 +179,7 @@ class Controls(w.VBox):
             stop.disabled = job.state.value not in ("running", "paused")
             cancel.disabled = job.done
             form.layout.display = "none" if job.done else None
+            self._placeholders(job, form)
         ids = [j.id for j in jobs]
         for gone in [i for i in self._rows if i not in ids]:
             for part in self._rows.pop(gone):
@@ -186,7 +187,9 @@ class Controls(w.VBox):
                     child.close()
                 part.close()
         if [r.children[0] for r in self.table.children] != [self._rows[i][0] for i in ids]:
-            self.table.children = [w.HBox(list(self._rows[i])) for i in ids]
+            # a row wraps (the adjust form under the buttons): it fits a 600 px output area
+            self.table.children = [w.HBox(list(self._rows[i]), layout=w.Layout(flex_flow="row wrap"))
+                                   for i in ids]
 
     def _act(self, action: Callable[[], Any]) -> None:
         """A row button: errors (e.g. the job ended meanwhile) are shown, never raised."""
@@ -200,21 +203,33 @@ class Controls(w.VBox):
         """Learning rate and epochs of a training job (kinds train and fit)."""
         if job.kind not in ("train", "fit"):
             return w.HBox()
-        lr = w.FloatText(value=0.0, description="lr", layout=w.Layout(width="150px"),
-                         style={"description_width": "20px"})
-        epochs = w.IntText(value=0, description="epochs", layout=w.Layout(width="140px"),
-                           style={"description_width": "50px"})
+        # empty fields; the current values are their placeholders (an empty field is left as it is)
+        lr = w.Text(description="lr", layout=w.Layout(width="150px"), style={"description_width": "20px"})
+        epochs = w.Text(description="epochs", layout=w.Layout(width="130px"), style={"description_width": "52px"})
         apply = w.Button(description="Adjust", icon="sliders", layout=w.Layout(width="90px"))
 
         def adjust(_: Any) -> None:
             try:
-                job.adjust(learning_rate=lr.value or None, epochs=epochs.value or None)
+                job.adjust(learning_rate=_number(lr.value, float, "learning rate"),
+                           epochs=_number(epochs.value, int, "epochs"))
+                lr.value = epochs.value = ""
                 self.message.value = f"job {job.id}: adjusted"
             except Exception as exc:  # noqa: BLE001 - bad input is shown, never raised into the kernel
                 self.message.value = error_html(exc)
 
         apply.on_click(adjust)
-        return w.HBox([lr, epochs, apply])
+        return w.HBox([lr, epochs, apply], layout=w.Layout(flex_flow="row wrap"))
+
+    @staticmethod
+    def _placeholders(job: Job, form: w.HBox) -> None:
+        """The training job's present learning rate and planned epochs as the fields' placeholders."""
+        if len(form.children) != 3:
+            return
+        latest = job.channels.latest("metrics") or {}
+        lr = job.steering.pending_learning_rate or latest.get("lr")
+        total = job.steering.epochs or getattr(job.result, "epochs_total", None) or latest.get("epochs")
+        form.children[0].placeholder = f"{lr:.3g}" if isinstance(lr, (int, float)) and lr > 0 else "new value"
+        form.children[1].placeholder = f"{total:g}" if isinstance(total, (int, float)) and total > 0 else "total"
 
     def close(self) -> None:
         """Stop listening to jobs and close the widgets."""
@@ -228,6 +243,17 @@ class Controls(w.VBox):
             if self._pending is not None:
                 self._pending.cancel()
         super().close()
+
+
+def _number(text: str, kind: type, what: str) -> Any:
+    """A field's number, None when it is empty; a clear error otherwise."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError(f"{what} must be a {'whole ' if kind is int else ''}number, got {text!r}") from None
 
 
 def controls() -> Controls:

@@ -49,7 +49,10 @@ class OIPView(View):
     def __init__(self, source: Any, rows: int = 4, cmap: str = "gray") -> None:
         import matplotlib.pyplot as plt
 
-        fig = plt.figure(figsize=(9, 5.6))
+        from .live import figure_inches
+
+        width = figure_inches(None)[0]  # the dashboard's width: fits the output area
+        fig = plt.figure(figsize=(width, 0.66 * width))
         super().__init__(source, fig)
         self.rows = rows
         gs = fig.add_gridspec(2, 2, height_ratios=[1.15, 1], width_ratios=[1.5, 1])
@@ -104,7 +107,10 @@ class DreamView(View):
     def __init__(self, source: Any, cmap: str = "gray") -> None:
         import matplotlib.pyplot as plt
 
-        fig = plt.figure(figsize=(9, 4.8))
+        from .live import figure_inches
+
+        width = figure_inches(None)[0]
+        fig = plt.figure(figsize=(width, 0.56 * width))
         super().__init__(source, fig)
         gs = fig.add_gridspec(2, 3, height_ratios=[2.6, 1])
         self.ax_orig, self.ax_now, self.ax_contrast = (fig.add_subplot(gs[0, i]) for i in range(3))

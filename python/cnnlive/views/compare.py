@@ -122,14 +122,16 @@ class CompareView(View):
         self.sources: list[Watch | Saved] = [s if isinstance(s, Saved) else as_watch(s) for s in sources]
         self.metrics = list(metrics)
         watches = [s for s in self.sources if not isinstance(s, Saved)]
-        cols = min(3, len(self.metrics))
-        rows = int(np.ceil(len(self.metrics) / cols))
+        from .live import columns, figure_inches, grid_positions, row_counts
+
+        width = figure_inches(None)[0]  # the dashboard's width and grid: no empty slots
+        rows = len(row_counts(len(self.metrics), columns(width)))
+        inches = (width, 2.5 * rows + 0.5)
         with plt.ioff():  # shown once, by show_compare (ipympl would show an interactive figure again)
-            fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows + 0.4), squeeze=False)
+            fig = plt.figure(figsize=inches)
         super().__init__(GroupWatch(watches), fig)
-        self.axes = dict(zip(self.metrics, axes.flat))
-        for ax in list(axes.flat)[len(self.metrics):]:
-            ax.axis("off")
+        self.axes = {m: fig.add_axes(rect) for m, rect in
+                     zip(self.metrics, grid_positions(len(self.metrics), inches, top=0.02, bottom=0.3))}
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
         self.lines: dict[tuple[int, str, str], Any] = {}
         for i, source in enumerate(self.sources):
@@ -144,7 +146,9 @@ class CompareView(View):
                         self.animate(line)
         for metric, ax in self.axes.items():
             ax.set_title(metric, fontsize=9)
-            ax.set_xlabel("epoch", fontsize=8)
+            ax.tick_params(labelsize=7)
+            if metric in self.metrics[-row_counts(len(self.metrics), columns(width))[-1]:]:
+                ax.set_xlabel("epoch", fontsize=8)  # under the last row only: never into a title
             ax.set_xlim(0.5, 1.5)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         first = next(iter(self.axes.values()))
@@ -154,7 +158,6 @@ class CompareView(View):
         self.status = fig.text(0.01, 0.005, "", fontsize=8)
         if self.animated:  # live sources: the status line changes with them, drawn like their lines
             self.animate(self.status)
-        fig.tight_layout(rect=(0, 0.04, 1, 1))
         self.update()
 
     def series(self, i: int, key: str) -> tuple[np.ndarray, np.ndarray]:

@@ -38,10 +38,11 @@ def _frame(ax: Any, color: str, width: float = 2.5) -> None:
         spine.set_linewidth(width)
 
 
-def _caption(m: int, q: float | None) -> str:
+def _caption(m: int, q: float | None, waves: str = "") -> str:
+    head = f"map {m}" + (f" · λ {waves}" if waves else "")
     if q is None:
-        return f"map {m}"
-    return f"map {m}\nq {q:.2f}" if math.isfinite(q) else f"map {m}\nq {'∞' if q > 0 else q}"
+        return head
+    return f"{head}\nq {q:.2f}" if math.isfinite(q) else f"{head}\nq {'∞' if q > 0 else q}"
 
 
 def oip_grid_figure(result: Any, contrast: bool = False, cols: int | None = None, title: str = "") -> Any:
@@ -53,6 +54,8 @@ def oip_grid_figure(result: Any, contrast: bool = False, cols: int | None = None
     n = len(images)
     quality = getattr(result, "quality", None)
     good = beats_data(quality)
+    waves = [tuple(w) for w in getattr(result, "wavelengths", None) or []]
+    sweep = len(waves) == n and len(set(waves)) > 1  # a wavelength sweep: each panel says its wavelengths
     cols = cols or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.45 + 0.5), squeeze=False)
@@ -63,7 +66,8 @@ def oip_grid_figure(result: Any, contrast: bool = False, cols: int | None = None
         img, cmap = _show(images[i], contrast)
         ax.imshow(img, cmap=cmap)
         q = None if quality is None else float(quality[i])
-        ax.set_title(_caption(int(result.maps[i]), q), fontsize=7, pad=2,
+        label = "/".join(f"{w:g}" for w in waves[i]) + " px" if sweep else ""
+        ax.set_title(_caption(int(result.maps[i]), q, label), fontsize=7, pad=2,
                      color=BAD if good is not None and not good[i] else "black")
         if good is not None and not good[i]:
             ax.axis("on")

@@ -55,6 +55,66 @@ def _thin(x: np.ndarray, y: Any, most: int = 500) -> tuple[np.ndarray, np.ndarra
     return np.asarray(x[:n])[idx], y[:n][idx]
 
 
+def figure_inches(size: tuple[float, float] | None, dpi: float = 100.0) -> tuple[float, float]:
+    """A live figure's size in inches: ``size`` as given, else
+    ``config.figure_width`` pixels wide (fits the output area of a notebook
+    with both of JupyterLab's sidebars open) and 4:5 as high."""
+    if size is not None:
+        if (len(size) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+                                      for v in size)):
+            raise ValueError(f"size must be (width, height) in inches, both > 0, got {size!r}")
+        return float(size[0]), float(size[1])
+    width = config.figure_width / dpi
+    return width, max(4.4, 0.8 * width)
+
+
+def row_counts(n: int, cols: int) -> list[int]:
+    """``n`` panels in rows of at most ``cols``, as even as can be, fuller rows
+    first (5 in 3 columns: 3 + 2), so no grid slot stays empty."""
+    rows = max(1, -(-n // max(1, cols)))
+    return [n // rows + (1 if r < n % rows else 0) for r in range(rows)]
+
+
+def columns(width: float) -> int:
+    """Panels per row in a figure ``width`` inches wide: as many of at least
+    2.3 in as fit, at most 3."""
+    return max(1, min(3, int((width - 0.5) // 2.3)))
+
+
+def grid_positions(n: int, inches: tuple[float, float], top: float = 0.0,
+                   bottom: float = 0.0) -> list[tuple[float, float, float, float]]:
+    """Axes rectangles (figure fractions) for ``n`` panels that fill the
+    figure between ``top`` and ``bottom`` inches: rows of equal height, each
+    row's panels of equal width, room for titles above and tick labels
+    below each axes, an x label under the last row only (:func:`columns`)."""
+    width, height = inches
+    counts = row_counts(n, columns(width))
+    left, right, gap = 0.55, 0.15, 0.6  # y tick labels left of each axes
+    title, ticks, xlabel = 0.26, 0.22, 0.2
+    rows = len(counts)
+    cell = (height - top - bottom - xlabel) / rows
+    out = []
+    for r, k in enumerate(counts):
+        h = max(0.3, cell - title - ticks)
+        y = height - top - title - r * cell - h
+        w = max(0.3, (width - left - right - (k - 1) * gap) / k)
+        for c in range(k):
+            out.append(((left + c * (w + gap)) / width, y / height, w / width, h / height))
+    return out
+
+
+def x_limit(value: float, planned: float | None = None) -> float:
+    """The x axis' end for data reaching ``value``: the next of 1, 1.25, 1.5,
+    2, 2.5, 3, 4, 5, 6, 8 (times a power of ten) at or above it, so it grows
+    in steps and depends only on the data; at most the ``planned`` end."""
+    value = max(float(value), 1e-9)
+    scale = 10.0 ** np.floor(np.log10(value))
+    end = next(scale * k for k in (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if scale * k >= value - 1e-12)
+    if planned is not None and value <= planned:
+        end = min(end, planned)
+    return max(float(end), 1.0)
+
+
 def _grow(limit: float, value: float, factor: float = 1.5) -> float:
     """A limit that only grows, in steps, so axes rarely need a full redraw."""
     return limit if value <= limit else max(value * factor, 1e-12)
@@ -94,17 +154,19 @@ class TrainingDashboard(View):
 
     MAX_METRICS = 4
 
-    def __init__(self, source: Any) -> None:
+    #: inches at the bottom for the resource strip (title, axes) and the status line
+    STRIP = 1.05
+
+    def __init__(self, source: Any, size: tuple[float, float] | None = None) -> None:
         import matplotlib.pyplot as plt
 
-        fig, grid = plt.subplots(2, 3, figsize=(10, 6.6))
+        fig, grid = plt.subplots(2, 3, figsize=figure_inches(size))
         super().__init__(source, fig)
+        self._laid_out: tuple[Any, ...] = ()
         self.slots = list(grid.flat)
         self.slot_names: list[str | None] = [None] * len(self.slots)
         self.slot_lines: list[dict[str, Any]] = []
         for i, ax in enumerate(self.slots):
-            if i >= 3:  # one x label per column: labels that reach into a neighbour cost redraws
-                ax.set_xlabel("epoch", fontsize=8)
             ax.tick_params(labelsize=7)
             ax.set_xlim(0, 1)
             if i < self.MAX_METRICS:
@@ -118,8 +180,10 @@ class TrainingDashboard(View):
             self.animate(*lines.values())
             ax.set_visible(False)
         self.slots[0].legend(fontsize=7, loc="best")
-        self.slots[self.MAX_METRICS].ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
-        from matplotlib.ticker import EngFormatter
+        from matplotlib.ticker import EngFormatter, FuncFormatter
+
+        # 0.001 on each tick, not an offset text over the axes' title
+        self.slots[self.MAX_METRICS].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
 
         self.slots[self.MAX_METRICS + 1].yaxis.set_major_formatter(EngFormatter(sep=""))  # 16k, not 16000
         self.lines: dict[str, Any] = {}
@@ -128,11 +192,34 @@ class TrainingDashboard(View):
         self.limits: dict[str, float] = {"x": 1.0}
         self.status = fig.text(0.01, 0.005, "", fontsize=8)
         self.animate(self.status)
-        self._name_slots(["loss"], [])
-        fig.tight_layout(rect=(0, 0.2, 1, 1), w_pad=3.0, h_pad=2.0)
         # resources over time: kernel CPU, RAM, GPU memory in a strip above the status line
-        self.graphs = ResourceGraphs(fig, (0.0, 0.065, 1.0, 0.085), self.resources)
+        self.graphs = ResourceGraphs(fig, self._strip_rect(), self.resources)
         self.animate(*self.graphs.lines)
+        self._name_slots(["loss"], [])
+
+    def _strip_rect(self) -> tuple[float, float, float, float]:
+        height = self.fig.get_size_inches()[1]
+        return (0.0, 0.3 / height, 1.0, 0.5 / height)
+
+    def layout(self) -> bool:
+        """Place the shown axes in a grid without empty slots (for the
+        figure's present size); True when anything moved."""
+        shown = [ax for ax, name in zip(self.slots, self.slot_names) if name is not None]
+        key = (tuple(self.fig.get_size_inches()), tuple(id(ax) for ax in shown))
+        if key == self._laid_out:
+            return False
+        self._laid_out = key
+        for ax, rect in zip(shown, grid_positions(len(shown), key[0], top=0.02, bottom=self.STRIP)):
+            ax.set_position(rect)
+        rows = row_counts(len(shown), columns(key[0][0]))
+        last = shown[len(shown) - rows[-1]:] if shown else []
+        for ax in shown:  # the x label under the last row only: never into a title below
+            ax.set_xlabel("epoch" if ax in last else "", fontsize=8)
+        x0, y0, w, h = self._strip_rect()
+        for i, ax in enumerate(self.graphs.axes):
+            ax.set_position((x0 + i * w / 3 + 0.45 / key[0][0], y0, w / 3 - 0.6 / key[0][0], h))
+        self._background = None
+        return True
 
     def _name_slots(self, metrics: list[str], extra: list[str]) -> None:
         """Give the fixed axes their metrics; hide the unused ones."""
@@ -143,8 +230,9 @@ class TrainingDashboard(View):
             if name != self.slot_names[i]:
                 for line in self.slot_lines[i].values():
                     line.set_data([], [])
+                own = i >= self.MAX_METRICS  # cnnlive's rate and speed slots; a user's metric keeps its name
                 ax.set_title({"lr": "learning rate", "cnnlive_lr": "learning rate", "speed": "samples / s"}.get(
-                    name or "", name or ""), fontsize=9)
+                    name or "", name or "") if own else name or "", fontsize=9)
                 ax.set_visible(name is not None)
                 self.slot_names[i] = name
                 if name is not None:
@@ -158,6 +246,8 @@ class TrainingDashboard(View):
                 self.lines[name] = self.slot_lines[i]["line"]
         self.panels = metrics + extra
         self._background = None
+        if hasattr(self, "graphs"):
+            self.layout()
 
     def fit_limits(self) -> None:
         """Tight limits for a saved picture (live frames use growing ones)."""
@@ -234,12 +324,10 @@ class TrainingDashboard(View):
         if total is None:
             total = (self.watch.channels.latest("metrics") or {}).get("epochs")
         planned = isinstance(total, (int, float)) and total >= 1
-        if planned:  # the planned end (steering may move it): x does not grow on the way
-            wanted["x"] = max(float(total), wanted["x"])
         moved: set[str] = set()
         for key, value in wanted.items():
-            if key == "x" and planned:
-                grown = value
+            if key == "x":  # x follows the data, never past the planned end (in the status line)
+                grown = x_limit(value, float(total) if planned else None)
             elif key in metrics and 0.0 <= value <= 1.0 and self.limits.get(key, 0.0) <= 1.02:
                 grown = 1.02  # accuracy-like metrics: a fixed 0..1 axis until they leave it
             else:
@@ -254,7 +342,9 @@ class TrainingDashboard(View):
                 ax.set_ylim(0, self.limits.get(key, 1.0))
                 dirty.append(ax)
         dirty += self.graphs.update()
-        self.set_status(f" · epochs done {len(ex)}")
+        if self.layout():
+            changed = True
+        self.set_status(f" · epoch {len(ex)}" + (f" of {total:g}" if planned else ""))
         return changed or dirty
 
 
@@ -356,11 +446,12 @@ def renderer() -> Renderer:
     return _renderer
 
 
-def make_view(watch: Watch) -> View:
+def make_view(watch: Watch, size: tuple[float, float] | None = None) -> View:
     """The job's live figure: a dashboard for training, the evolution for an
-    OIP search, the stages for a dream, the latest image otherwise."""
+    OIP search, the stages for a dream, the latest image otherwise
+    (``size``: the dashboard's inches, :func:`figure_inches`)."""
     if watch.kind in ("train", "fit"):
-        return TrainingDashboard(watch)
+        return TrainingDashboard(watch, size)
     if watch.kind in ("oip", "dream"):
         from .analysis import DreamView, OIPView
 
@@ -384,7 +475,7 @@ def _offload(view: View) -> None:
             view.twin = offload.Twin(view, process)
 
 
-def show(source: Any, fps: float | None = None) -> View:
+def show(source: Any, fps: float | None = None, size: tuple[float, float] | None = None) -> View:
     """Create the job's figure here (main thread), display it once, render it
     live. ``source``: the job's watch (``job.plot()`` passes ``job.watch()``
     and keeps the returned view in ``job.views``).
@@ -396,7 +487,7 @@ def show(source: Any, fps: float | None = None) -> View:
     import matplotlib
 
     watch = as_watch(source)
-    view = make_view(watch)
+    view = make_view(watch, size)
     backend = matplotlib.get_backend().lower()
     if "inline" in backend:
         print("cnnlive: the inline backend shows a snapshot only; run %matplotlib widget for live plots "

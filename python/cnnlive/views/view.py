@@ -164,8 +164,8 @@ class View:
         self._areas = {}
         for artist in self.animated:
             key = artist.axes if artist.axes is not None else artist
-            if key in self._areas:
-                continue
+            if key in self._areas or (key is not artist and not key.get_visible()):
+                continue  # a hidden axes (a dashboard's unused slot) has no area on screen
             if key is artist:
                 if not artist.get_text():
                     continue
