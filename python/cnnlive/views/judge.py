@@ -29,6 +29,25 @@ def beats_data(quality: Any) -> np.ndarray | None:
     return np.where(np.isnan(q), False, q >= 1.0)
 
 
+def failing(quality: Any) -> np.ndarray | None:
+    """Per image: True where it fails any quality measure (a QualityTable's
+    ``fails``; for a bare ratio, not beating the data); None without quality."""
+    if quality is None:
+        return None
+    fails = getattr(quality, "fails", None)
+    return np.asarray(fails, bool) if fails is not None else ~beats_data(quality)
+
+
+def _measures(quality: Any, i: int, sep: str = "\n") -> str:
+    """The informativeness (OIP / natural exemplars) of row ``i`` and, when
+    its map ends below its data mean, that word, from a QualityTable."""
+    if not hasattr(quality, "failed"):
+        return ""
+    inf, nat = float(quality["informativeness"][i]), float(quality["natural"][i])
+    text = "" if math.isnan(inf) else f"{sep}inf {inf:.2f} / nat {nat:.2f}"
+    return text + (f"{sep}below data mean" if quality.below_mean[i] else "")
+
+
 def _frame(ax: Any, color: str, width: float = 2.5) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
@@ -52,7 +71,8 @@ def oip_grid_figure(result: Any, contrast: bool = False, cols: int | None = None
     images = np.asarray(result.images)
     n = len(images)
     quality = getattr(result, "quality", None)
-    good = beats_data(quality)
+    bad = failing(quality)
+    good = None if bad is None else ~bad
     cols = cols or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.45 + 0.5), squeeze=False)
@@ -63,14 +83,17 @@ def oip_grid_figure(result: Any, contrast: bool = False, cols: int | None = None
         img, cmap = _show(images[i], contrast)
         ax.imshow(img, cmap=cmap)
         q = None if quality is None else float(quality[i])
-        ax.set_title(_caption(int(result.maps[i]), q), fontsize=7, pad=2,
+        ax.set_title(_caption(int(result.maps[i]), q) + _measures(quality, i), fontsize=7, pad=2,
                      color=BAD if good is not None and not good[i] else "black")
         if good is not None and not good[i]:
             ax.axis("on")
             _frame(ax, BAD)
     if not title:
         title = f"OIPs of {result.provenance.get('layer', '')}" if hasattr(result, "provenance") else "OIPs"
-        if good is not None:
+        if good is not None and hasattr(quality, "fails"):
+            title += (f" · red: fails a quality measure ({int((~good).sum())} of {n}; "
+                      f"{int((~beats_data(quality)).sum())} do not beat the data)")
+        elif good is not None:
             title += f" · red: OIP does not beat the data ({int((~good).sum())} of {n})"
     fig.suptitle(title, fontsize=8)
     fig.tight_layout(pad=0.3)
@@ -91,7 +114,8 @@ def exemplar_figure(ex: Any, oip: Any = None, show: str = "images", contrast: bo
             lookup.setdefault(int(m), i)
     lead = 1 if oip is not None else 0
     quality = None if oip is None else getattr(oip, "quality", None)
-    good = beats_data(quality)
+    bad_rows = failing(quality)
+    good = None if bad_rows is None else ~bad_rows
     fig, axes = plt.subplots(len(maps), lead + k, figsize=((lead + k) * 1.05 + 0.3, len(maps) * 1.15 + 0.5),
                              squeeze=False)
     for r, m in enumerate(maps):
@@ -106,7 +130,8 @@ def exemplar_figure(ex: Any, oip: Any = None, show: str = "images", contrast: bo
                 ax.imshow(img, cmap=cmap)
                 q = None if quality is None else float(quality[i])
                 bad = good is not None and not good[i]
-                ax.set_title(("OIP " + _caption(m, q)).replace("\n", " · "), fontsize=6, pad=2,
+                ax.set_title(("OIP " + _caption(m, q)).replace("\n", " · ") + _measures(quality, i, "\n"),
+                             fontsize=6, pad=2,
                              color=BAD if bad else "black")
                 ax.axis("on")
                 _frame(ax, BAD if bad else "#1f77b4", 2.0)
@@ -131,4 +156,4 @@ def exemplar_figure(ex: Any, oip: Any = None, show: str = "images", contrast: bo
     return fig
 
 
-__all__ = ["beats_data", "exemplar_figure", "oip_grid_figure"]
+__all__ = ["beats_data", "failing", "exemplar_figure", "oip_grid_figure"]
