@@ -75,6 +75,11 @@ def test_a_unique_optimum_comes_back_from_every_seed():
     spec1 = prepare(model, "c", [0], OIPSettings(steps=5, wavelengths=(3,), input_standardization="none"))
     spec1.data, spec1.quality_seeds = spec.data, 1
     assert np.isnan(search(spec1).quality["reproducibility"]).all()  # one seed: nothing to compare
+    before = len(cl.jobs.list())
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="quality_seeds must be a positive integer"):
+            cl.oip(model, "c", maps=0, steps=5, wavelengths=(3,), data=spec.data, quality_seeds=bad)
+    assert len(cl.jobs.list()) == before  # no job started
 
 
 def test_table_views_escape_text_and_list_what_fails():

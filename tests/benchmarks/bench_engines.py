@@ -268,7 +268,7 @@ def peers(model=None, steps: int = 200) -> dict[str, str]:
     return out
 
 
-def limit(model=None, steps: int = 200, repeats: int = 3) -> dict[str, str]:
+def limit(model=None, steps: int = 200, repeats: int = 5) -> dict[str, str]:
     """``maps="all"`` for ``steps`` steps against a bare compiled
     forward+backward loop of the same sub-model on the same batch (the
     gradient of the maps' means, one plain step each), same process."""
