@@ -147,6 +147,7 @@ def test_batchnorm_maps_rise_above_their_data_mean_or_are_reported_below_it():
     assert np.all(q["oip_mean"][:3] > q["data_mean"][:3]) and np.all(q["oip_mean"][:3] > 0), repr(q)
     assert list(q.below_mean) == [False, False, False, True]  # the constant map cannot rise: no pattern
     assert q.failed(3)[0] == "below data mean" and "below data mean" in cl.oip_grid(job).axes[3].get_title()
+    assert "maps [3] end at or below their data mean (no pattern)" in job.log()
 
 
 @pytest.mark.slow

@@ -301,6 +301,9 @@ async def oip_work(ctx: Any, spec: OIPSpec) -> OIPResult:
         fails = getattr(result.quality, "fails", None)
         if fails is not None:
             note += f"; {int(fails.sum())} of {len(fails)} fail a quality measure"
+            below = [m for m, b in zip(result.maps, result.quality.below_mean) if b]
+            if below:  # layers without a ReLU: no pattern found, not a pattern
+                note += f"; maps {below[:12]} end at or below their data mean (no pattern)"
         ctx.publish("log", f"quality: {note}\n")
         ctx.publish("images", {"image": result.grid(), "caption": f"{spec.layer}: {note}"})
     if ctx.run_dir:
