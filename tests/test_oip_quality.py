@@ -204,3 +204,20 @@ def test_the_ascent_sums_a_linear_objective_before_its_gradient_and_ascends_the_
         assert np.allclose(ascend, two, rtol=1e-5, atol=1e-6)
         assert np.allclose(tape.gradient(ascend, x), tape.gradient(two, x), rtol=1e-4, atol=1e-7)
         assert np.allclose(score, objective(tf.nn.relu(z), maps, nodes), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_exemplars_carry_their_own_informativeness_beside_each_map():
+    from cnnlive.engines.quality import natural_informativeness
+
+    model, data = trained_cnn(), digits()
+    ex = cl.exemplars(model, data, "Conv2D_3", maps=[3, 9], k=3)
+    assert ex.informativeness.shape == (2,) and np.all((ex.informativeness >= 0) & (ex.informativeness <= 1))
+    from cnnlive.engines.judge import map_statistics
+
+    means, _ = map_statistics(model, "Conv2D_3", [9], data.x_test)
+    assert ex.informativeness[1] == pytest.approx(natural_informativeness(model, "Conv2D_3", [9], data.x_test,
+                                                                          means)[0])
+    titles = [ax.get_title() for ax in ex.figure.axes]
+    assert f"map 3 · inf (exemplars) {ex.informativeness[0]:.2f}" in titles[0]
+    assert f"map 9 · inf (exemplars) {ex.informativeness[1]:.2f}" in titles[3]

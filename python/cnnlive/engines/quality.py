@@ -226,6 +226,26 @@ def other_seeds(spec: Any, result: Any, seeds: int, reporter: Any = None) -> np.
     return images.reshape((seeds - 1, len(result.images)) + images.shape[1:])
 
 
+def natural_informativeness(model: Any, layer: str, maps: list[int], x: np.ndarray,
+                            acts: np.ndarray) -> np.ndarray:
+    """Per map (``acts``: (N, M) mean activations of ``maps`` over ``x``): the
+    two-alternative test with its top natural exemplars as references (the
+    ``natural`` column), without any OIP."""
+    f = _pooled(feature_model(model, layer), np.asarray(x, np.float32))
+    f = (f - f.mean(axis=0)) / (f.std(axis=0) + 1e-6)
+    refs, queries = np.arange(0, len(x), 2), np.arange(1, len(x), 2)
+    q = max(1, min(QUERIES, len(queries) // 4))
+    out = np.full(len(maps), np.nan)
+    if len(queries) < 2:
+        return out
+    for j in range(len(maps)):
+        a = acts[:, j]
+        order = queries[np.argsort(-a[queries], kind="stable")]
+        top = refs[np.argsort(-a[refs], kind="stable")[:REFERENCES]]
+        out[j] = _two_alternative(f[top], f[order[:q]], f[order[-q:]])
+    return out
+
+
 def quality_table(spec: Any, result: Any, x: np.ndarray, seeds: int = 3, reporter: Any = None) -> QualityTable:
     """Every measure for ``result`` (whose ``quality`` already holds the ratio,
     see ``judge.oip_quality``) against the raw data images ``x``."""
@@ -268,4 +288,5 @@ def quality_table(spec: Any, result: Any, x: np.ndarray, seeds: int = 3, reporte
                         source=f"{len(xs)} held-out images")
 
 
-__all__ = ["COLUMNS", "PASS", "QualityTable", "SAME_PATTERN", "feature_model", "other_seeds", "quality_table"]
+__all__ = ["COLUMNS", "PASS", "QualityTable", "SAME_PATTERN", "feature_model", "natural_informativeness",
+           "other_seeds", "quality_table"]

@@ -48,6 +48,12 @@ def _measures(quality: Any, i: int, sep: str = "\n") -> str:
     return text + (f"{sep}below data mean" if quality.below_mean[i] else "")
 
 
+def _natural(ex: Any, row: int, sep: str = "\n") -> str:
+    """The exemplars' own informativeness for a row, when known."""
+    v = getattr(ex, "informativeness", None)
+    return "" if v is None or math.isnan(float(v[row])) else f"{sep}inf (exemplars) {float(v[row]):.2f}"
+
+
 def _frame(ax: Any, color: str, width: float = 2.5) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
@@ -130,13 +136,13 @@ def exemplar_figure(ex: Any, oip: Any = None, show: str = "images", contrast: bo
                 ax.imshow(img, cmap=cmap)
                 q = None if quality is None else float(quality[i])
                 bad = good is not None and not good[i]
-                ax.set_title(("OIP " + _caption(m, q)).replace("\n", " · ") + _measures(quality, i, "\n"),
+                ax.set_title(("OIP " + _caption(m, q)).replace("\n", " · ") + (_measures(quality, i, "\n") or _natural(ex, r)),
                              fontsize=6, pad=2,
                              color=BAD if bad else "black")
                 ax.axis("on")
                 _frame(ax, BAD if bad else "#1f77b4", 2.0)
             else:
-                ax.set_title(f"map {m}: no OIP", fontsize=6)
+                ax.set_title(f"map {m}: no OIP" + _natural(ex, r), fontsize=6)
         for j in range(k):
             ax = row[lead + j]
             source = ex.crops[r, j] if show == "crops" else ex.images[r, j]
@@ -149,7 +155,8 @@ def exemplar_figure(ex: Any, oip: Any = None, show: str = "images", contrast: bo
                 ax.set_xlim(-0.5, img.shape[1] - 0.5)
                 ax.set_ylim(img.shape[0] - 0.5, -0.5)
             label = "" if ex.labels is None else f" · {ex.labels[r, j]}"
-            ax.set_title(f"{ex.activations[r, j]:.3g}{label}", fontsize=6, pad=2)
+            head = f"map {m}{_natural(ex, r, ' · ')}\n" if j == 0 and not lead else ""
+            ax.set_title(f"{head}{ex.activations[r, j]:.3g}{label}", fontsize=6, pad=2)
     what = "receptive-field crops" if show == "crops" else "images (orange: receptive field of the peak)"
     fig.suptitle(f"{ex.layer}: the {k} data {what} that drive each map most", fontsize=8)
     fig.tight_layout(pad=0.3)
