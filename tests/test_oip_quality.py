@@ -92,6 +92,10 @@ def test_table_views_escape_text_and_list_what_fails():
     assert page.count('style="color:#d62728"') == 2 and "below data mean" in repr(q)
     with pytest.raises(KeyError, match="unknown quality measure 'nope'.*informativeness"):
         q["nope"]
+    # code written against the ratio array keeps working (the example notebooks print quality.round(2))
+    assert list(q.round(1)) == [2.0, 0.5, 3.0] and list(q >= 1) == [True, False, True] and q.max() == 3.0
+    with pytest.raises(AttributeError):
+        q.no_such_method
     summary = q.summary()
     assert summary["ratio"] == 2.0 and summary["passing"] == pytest.approx(1 / 3)
 

@@ -38,8 +38,9 @@ BATCH = 256
 
 class QualityTable:
     """Quality per OIP image (row) and measure (column). For code written
-    against the single ratio, numbers index, iteration, ``len``, ``shape``
-    and ``np.asarray`` see the ratio column; ``table["informativeness"]``
+    against the single ratio, numbers index, iteration, ``len``, ``shape``,
+    comparisons, array methods (``round``, ``max``) and ``np.asarray`` see
+    the ratio column; ``table["informativeness"]``
     gives a column, ``.fails`` the rows failing any measure, ``.failed(i)``
     which ones. A text table as repr, an HTML table in notebooks."""
 
@@ -73,6 +74,24 @@ class QualityTable:
     @property
     def shape(self) -> tuple[int, ...]:
         return self.ratio.shape
+
+    def __getattr__(self, name: str) -> Any:
+        """Array methods (``round``, ``max``, ``tolist``, ...) act on the ratio."""
+        if name.startswith("_") or not hasattr(np.ndarray, name) or "columns" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return getattr(self.ratio, name)
+
+    def __lt__(self, other: Any) -> np.ndarray:
+        return self.ratio < other
+
+    def __le__(self, other: Any) -> np.ndarray:
+        return self.ratio <= other
+
+    def __gt__(self, other: Any) -> np.ndarray:
+        return self.ratio > other
+
+    def __ge__(self, other: Any) -> np.ndarray:
+        return self.ratio >= other
 
     @property
     def maps(self) -> list[int]:
