@@ -137,10 +137,11 @@ def test_tiled_dream_leaves_no_seams():
         return jumps.max() / np.median(jumps)
     assert jump_ratio(r.image) <= 1.5 * jump_ratio(photo)
     # the sharper one: at every border of the seeds' 2^level grids (where the
-    # old, abutting tiles left seams), the change jumps no more than 1.5x its
-    # neighbouring lines (abutting tiles gave 4.1-4.5 here)
+    # old, abutting tiles left seams), the change jumps no more than its
+    # neighbouring lines do by chance (1.2-1.55 over trained models here; lines
+    # away from any border reach 2.1; abutting tiles gave 4.1-4.7)
     borders = sorted({int(round(size * k / 2 ** lv)) - 1 for lv in range(1, levels + 1) for k in range(1, 2 ** lv)})
-    assert seam_ratio(r.image - photo, borders) < 1.5
+    assert seam_ratio(r.image - photo, borders) < 2.0
 
 
 def test_dream_changes_only_where_tiles_are_carved():

@@ -188,3 +188,121 @@ def dream(model=None) -> dict[str, str]:
             f"{seams[0]:.1f} / {seams[1]:.1f}",
         "dream default 560px, 4 iterations, 30 steps, 2 levels (s)": f"{t_full:.1f}",
     }
+
+
+def _judged(model, images, maps, data, layer="Conv2D_3"):
+    """(share of maps whose OIP beats the best test digit, median ratio, mean
+    informativeness OIP / natural) of ``images`` (one per map), standardized
+    as the model's inputs are, on the test digits."""
+    from types import SimpleNamespace
+
+    from cnnlive.engines.judge import oip_quality
+    from cnnlive.engines.oip import OIPSettings, prepare
+    from cnnlive.engines.quality import quality_table
+    from cnnlive.imaging import standardize
+
+    spec = prepare(model, layer, list(maps), OIPSettings(steps=1))
+    result = SimpleNamespace(images=standardize(np.asarray(images, np.float32)), maps=list(maps))
+    oip_quality(spec, result, data.x_test)
+    q = quality_table(spec, result, data.x_test, seeds=1)
+    ratio = np.asarray(q)
+    live = np.isfinite(ratio) | (ratio > 0)
+    return (float(np.mean(ratio[live] >= 1)), float(np.median(ratio[live])),
+            float(np.nanmean(q["informativeness"])), float(np.nanmean(q["natural"])))
+
+
+def peers(model=None, steps: int = 200) -> dict[str, str]:
+    """cnnlive, Xplique's feature visualization (defaults; Fourier without
+    transforms) and tf-keras-vis on all 128 maps of Conv2D_3, ``steps`` steps
+    each, one process: time and quality side by side."""
+    import cnnlive as cl
+    from cnnlive.engines.oip import OIPSettings, prepare, search
+
+    model = model or _trained()
+    data = cl.data.load("digits")
+    maps = list(range(128))
+    rows: dict[str, tuple[float, tuple[float, float, float, float]] | str] = {}
+    search(prepare(model, "Conv2D_3", "all", OIPSettings(steps=10)))
+    t0 = time.perf_counter()
+    ours = search(prepare(model, "Conv2D_3", "all", OIPSettings(steps=steps))).images
+    rows["cnnlive"] = (time.perf_counter() - t0, _judged(model, ours, maps, data))
+    try:
+        from xplique.features_visualizations import Objective, optimize
+
+        for label, kwargs in (("Xplique defaults", {}),
+                              ("Xplique Fourier, no transforms", {"use_fft": True, "transformations": None})):
+            objective = Objective.channel(model, "Conv2D_3", maps)
+            optimize(objective, nb_steps=2, custom_shape=(28, 28), **kwargs)
+            t0 = time.perf_counter()
+            images, _ = optimize(objective, nb_steps=steps, custom_shape=(28, 28), **kwargs)
+            rows[label] = (time.perf_counter() - t0, _judged(model, np.asarray(images[0]), maps, data))
+    except Exception as exc:  # noqa: BLE001
+        rows["Xplique"] = f"not measured ({type(exc).__name__}: {str(exc)[:120]})"
+    try:
+        import keras
+        from tf_keras_vis.activation_maximization import ActivationMaximization
+
+        sub = keras.Model(model.inputs, model.get_layer("Conv2D_3").output)
+        am = ActivationMaximization(sub, clone=False)
+        eye = np.eye(128, dtype="float32")
+
+        def per_sample_map(out):  # sample i maximizes map i
+            return keras.ops.sum(keras.ops.mean(out, axis=(1, 2)) * eye, axis=-1)
+
+        seeds = np.random.default_rng(0).random((128, 28, 28, 1)).astype("float32")
+        am(per_sample_map, steps=2, seed_input=seeds)
+        t0 = time.perf_counter()
+        images = am(per_sample_map, steps=steps, seed_input=seeds)
+        rows["tf-keras-vis"] = (time.perf_counter() - t0, _judged(model, np.asarray(images), maps, data))
+    except Exception as exc:  # noqa: BLE001
+        rows["tf-keras-vis"] = f"not measured ({type(exc).__name__}: {str(exc)[:120]})"
+    out = {}
+    for label, value in rows.items():
+        key = (f"OIP peers, all 128 maps of Conv2D_3, {steps} steps: {label}: time (s) / maps beating the best "
+               f"test digit / median ratio / informativeness OIP (natural exemplars)")
+        if isinstance(value, str):
+            out[key] = value
+            continue
+        t, (share, median, info, nat) = value
+        out[key] = f"{t:.1f} / {share:.0%} / {median:.1f} / {info:.2f} ({nat:.2f})"
+    return out
+
+
+def limit(model=None, steps: int = 200, repeats: int = 5) -> dict[str, str]:
+    """``maps="all"`` for ``steps`` steps against a bare compiled
+    forward+backward loop of the same sub-model on the same batch (the
+    gradient of the maps' means, one plain step each), same process."""
+    import keras
+    import tensorflow as tf
+
+    from cnnlive.engines.oip import OIPSettings, prepare, search
+
+    model = model or _trained()
+    sub = keras.Model(model.inputs, model.get_layer("Conv2D_3").output)
+    ids = tf.range(128)
+
+    @tf.function
+    def bare(x, n):
+        for _ in tf.range(n):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                score = tf.reduce_mean(tf.gather(sub(x, training=False), ids, axis=3, batch_dims=1), axis=[1, 2])
+                total = tf.reduce_sum(score)
+            x = x + 0.01 * tape.gradient(total, x)
+        return x
+
+    x0 = tf.random.normal((128, 28, 28, 1))
+    bare(x0, tf.constant(2))
+    settings = OIPSettings(steps=steps, tolerance=0.0, restarts=0)
+    search(prepare(model, "Conv2D_3", "all", OIPSettings(steps=10, tolerance=0.0)))
+    t_bare, t_ours = [], []
+    for _ in range(repeats):  # alternate: this VM's speed drifts
+        t0 = time.perf_counter()
+        bare(x0, tf.constant(steps)).numpy()
+        t_bare.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        search(prepare(model, "Conv2D_3", "all", settings))
+        t_ours.append(time.perf_counter() - t0)
+    b, o = 128 * steps / min(t_bare), 128 * steps / min(t_ours)
+    return {f"OIP maps='all' ({steps} steps) vs bare compiled forward+backward of the same sub-model, map-steps/s "
+            f"(best of {repeats})": f"{b:.0f} / {o:.0f} (ratio {o / b:.2f})"}

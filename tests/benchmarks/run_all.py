@@ -24,6 +24,8 @@ def main() -> None:
     rows.update(bench_panel.run())
     model = bench_engines._trained()
     rows.update(bench_engines.oip(model))
+    rows.update(bench_engines.peers(model))
+    rows.update(bench_engines.limit(model))
     rows.update(bench_engines.dream(model))
     rows.update(bench_engines.training())
     rows.update(bench_dashboard.run())

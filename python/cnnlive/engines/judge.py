@@ -118,6 +118,7 @@ class Exemplars:
     source: str = ""
     exact_field: bool = True
     figure: Any = field(default=None, repr=False)
+    informativeness: np.ndarray | None = None  # (M,) the two-alternative test with these exemplars (quality.py)
 
     def __repr__(self) -> str:
         return (f"Exemplars({self.layer!r}, maps={self.maps[:8]}{'...' if len(self.maps) > 8 else ''}, "
@@ -166,8 +167,11 @@ def exemplars(model: "keras.Model", data: Any, layer: str, maps: int | Sequence[
     rows, cols = np.divmod(flat, width)
     boxes = np.array([[rf.box(int(r), int(c)) for r, c in zip(rr, cc)] for rr, cc in zip(rows, cols)], np.int64)
     crops = np.stack([np.stack([_crop(x[i], tuple(b)) for i, b in zip(idx, bb)]) for idx, bb in zip(order, boxes)])
+    from .quality import natural_informativeness
+
     return Exemplars(layer, ids, x[order], order, acts, np.stack([rows, cols], -1), boxes, crops, rf.size,
-                     None if labels is None else np.asarray(labels)[order], what, rf.exact)
+                     None if labels is None else np.asarray(labels)[order], what, rf.exact,
+                     informativeness=natural_informativeness(model, layer, ids, x, means))
 
 
 __all__ = ["Exemplars", "data_images", "exemplars", "map_statistics", "oip_quality", "prepare_exemplars",

@@ -20,6 +20,7 @@ class Objective:
     """Base of the objectives; ``+``, ``-`` and ``*`` by a number make weighted sums."""
 
     uses_node = False
+    linear = False  # linear in the activations: o(a + b) == o(a) + o(b) (the ascent then sums before it)
 
     def __call__(self, act: tf.Tensor, maps: tf.Tensor, nodes: tf.Tensor) -> tf.Tensor:
         raise NotImplementedError
@@ -52,6 +53,8 @@ class Objective:
 class Map(Objective):
     """Mean activation of each image's map."""
 
+    linear = True
+
     def __call__(self, act, maps, nodes):
         return tf.reduce_mean(tf.gather(act, maps, axis=3, batch_dims=1), axis=[1, 2])
 
@@ -62,6 +65,8 @@ class Map(Objective):
 @dataclass(frozen=True)
 class Node(Objective):
     """Activation of each image's map at its node (row, col)."""
+
+    linear = True
 
     uses_node = True
 
@@ -75,6 +80,8 @@ class Node(Objective):
 @dataclass(frozen=True)
 class Layer(Objective):
     """Mean activation of the whole layer (all maps)."""
+
+    linear = True
 
     def __call__(self, act, maps, nodes):
         return tf.reduce_mean(act, axis=[1, 2, 3])
@@ -92,6 +99,10 @@ class Sum(Objective):
     @property
     def uses_node(self) -> bool:  # type: ignore[override]
         return any(o.uses_node for _, o in self.parts)
+
+    @property
+    def linear(self) -> bool:  # type: ignore[override]
+        return all(o.linear for _, o in self.parts)
 
     def terms(self) -> tuple[tuple[float, Objective], ...]:
         return self.parts

@@ -88,6 +88,7 @@ class OIPSpec:
     input_shape: tuple[int, int, int]
     waves_per_image: list[tuple[float, ...]] = field(default_factory=list)
     data: np.ndarray | None = None  # images to judge the OIPs against (result.quality)
+    quality_seeds: int = 3          # OIPs per map (different seeds) for diversity and reproducibility
 
     @property
     def batch_maps(self) -> np.ndarray:
@@ -132,7 +133,7 @@ class OIPResult:
     provenance: dict[str, Any]
     steps_done: int = 0
     converged: np.ndarray | None = None
-    quality: np.ndarray | None = None           # (N,) OIP activation / best data activation (data=)
+    quality: Any = None    # a QualityTable (data=): per image and measure; as an array, the activation ratio
     oip_mean: np.ndarray | None = None          # (N,) mean activation of each image's map
     data_best: np.ndarray | None = None         # (N,) best mean activation of that map over the data
     data_best_index: np.ndarray | None = None   # (N,) which data image gave it
@@ -249,7 +250,8 @@ def search(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = N
         done += k
         better = final > best
         best_x[better], best[better] = x[better], final[better]
-        silent = (best <= 0) & (restarts < s.restarts) & (done < steps)
+        rising = final > scores[0] + 1e-6 * (1.0 + np.abs(scores[0]))  # below zero but climbing (no ReLU)
+        silent = (best <= 0) & ~rising & (restarts < s.restarts) & (done < steps)
         if silent.any():  # the map does not react to this noise: try other length scales
             for b in np.flatnonzero(silent):
                 waves = spec.waves_per_image[b]
@@ -282,7 +284,16 @@ def search(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = N
         from .judge import oip_quality
 
         oip_quality(spec, result, spec.data)
+        judge_more(spec, result, reporter)
     return result
+
+
+def judge_more(spec: OIPSpec, result: OIPResult, reporter: Any = None) -> None:
+    """Replace the ratio in ``result.quality`` by the table of every measure
+    (``quality.py``); the ratio stays its numeric view."""
+    from .quality import quality_table
+
+    result.quality = quality_table(spec, result, spec.data, spec.quality_seeds, reporter)
 
 
 async def oip_work(ctx: Any, spec: OIPSpec) -> OIPResult:
@@ -295,6 +306,12 @@ async def oip_work(ctx: Any, spec: OIPSpec) -> OIPResult:
         weak = [m for m, q in zip(result.maps, result.quality) if not q >= 1]
         note = (f"{len(weak)} of {len(result.maps)} OIPs do not beat the data (maps {weak[:12]}"
                 f"{'...' if len(weak) > 12 else ''})" if weak else "every OIP beats the data")
+        fails = getattr(result.quality, "fails", None)
+        if fails is not None:
+            note += f"; {int(fails.sum())} of {len(fails)} fail a quality measure"
+            below = [m for m, b in zip(result.maps, result.quality.below_mean) if b]
+            if below:  # layers without a ReLU: no pattern found, not a pattern
+                note += f"; maps {below[:12]} end at or below their data mean (no pattern)"
         ctx.publish("log", f"quality: {note}\n")
         ctx.publish("images", {"image": result.grid(), "caption": f"{spec.layer}: {note}"})
     if ctx.run_dir:
@@ -404,6 +421,7 @@ async def oip_every_epoch_work(ctx: Any, training_job: Any, spec: OIPSpec) -> li
             ctx.keep(results)
             ctx.publish("images", {"image": r.grid(), "caption": f"{spec.layer} after epoch {epochs}"})
             ctx.publish("metrics", {"activation": float(np.mean(r.activations)), "step": epochs})
+            record_epoch_quality(ctx, r, epochs)
         if finished and epochs == seen:
             return results
         if await ctx.checkpoint():
@@ -430,6 +448,40 @@ def by_wavelengths(result: OIPResult) -> dict[tuple[float, ...], OIPResult]:
             dict(result.provenance, wavelengths=list(waves)), result.steps_done, pick(result.converged),
             pick(result.quality), pick(result.oip_mean), pick(result.data_best), pick(result.data_best_index))
     return out
+
+
+def record_epoch_quality(ctx: Any, result: OIPResult, epoch: int) -> None:
+    """An every-epoch search's quality as an epoch series (``oip_ratio``,
+    ``oip_informativeness``, ...: the job's epoch history, so ``cl.compare``
+    and the panel's Compare overlay it), saved as the run's history.json."""
+    summary = getattr(result.quality, "summary", None)
+    if summary is None or epoch < 1:
+        return
+    row = {f"oip_{k}": v for k, v in summary().items()}
+    ctx.publish("metrics", {**row, "step": epoch, "scope": "epoch"})
+    if not getattr(ctx, "run_dir", None):
+        return
+    import json
+
+    path = os.path.join(ctx.run_dir, "history.json")
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        saved = {}
+    history = saved.get("epoch", {}) if isinstance(saved.get("epoch"), dict) else {}
+    for key, value in row.items():
+        values = list(history.get(key, []))
+        values += [None] * (epoch - len(values))  # epochs the search skipped stay empty
+        values[epoch - 1] = None if value != value else value
+        history[key] = values
+    os.makedirs(ctx.run_dir, exist_ok=True)
+    np.savez(os.path.join(ctx.run_dir, "oip.npz"), images=result.images, activations=result.activations,
+             maps=np.array(result.maps), epoch=epoch)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump({"epoch": history, "epochs_done": epoch, "kind": "oip"}, f)
+    os.replace(tmp, path)
 
 
 __all__ = ["OBJECTIVES", "Ascent", "Layer", "Map", "Node", "OIPResult", "OIPSettings", "OIPSpec", "OIPTimeline",

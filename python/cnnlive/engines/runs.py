@@ -206,9 +206,9 @@ def best_validation(history: dict[str, list[float]]) -> tuple[str, float, int] |
 
 
 def _kind(files: set[str]) -> str:
-    if "history.json" in files or "model.keras" in files:
+    if "model.keras" in files or ("history.json" in files and not files & {"oip.npz", "oip.png", "oip.gif"}):
         return "train"
-    if files & {"oip.npz", "oip.png", "oip.gif"}:
+    if files & {"oip.npz", "oip.png", "oip.gif"}:  # an every-epoch OIP: also history.json (quality per epoch)
         return "oip"
     if any(f.startswith("dream") for f in files):
         return "dream"

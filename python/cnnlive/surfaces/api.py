@@ -137,7 +137,7 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
         wavelengths: Sequence[float] = (14, 7, 3), step_size: float = 0.01, smoothing: float = 0.5,
         tolerance: float = 2e-4, snapshots: int = 6, seed: int | None = 1, every: str | None = None,
         input_standardization: Any = "image", name: str | None = None, run_dir: str | None = None,
-        plot: bool = False, data: Any = None, sweep: bool = False) -> Job:
+        plot: bool = False, data: Any = None, sweep: bool = False, quality_seeds: int = 3) -> Job:
     """Search the input patterns (OIPs) that maximally activate ``maps`` of
     ``layer`` (an int, a list or "all"), by gradient ascent from noise with the
     given ``wavelengths`` (pixels). ``objective`` is "map" (mean activation),
@@ -150,9 +150,13 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
     like: "image" (per-image standardization, the default), "none" (raw [0, 1]
     pixels) or a callable batch -> batch applied after every step.
     ``job.result`` is an OIPResult. With ``data`` (a Dataset, a data set name
-    or an image array; its test split is used) the result gets ``quality``:
-    per image, its map's mean activation over the best mean activation of that
-    map over the data (< 1: the OIP does not beat the data). ``sweep=True``:
+    or an image array; its test split is used) the result gets ``quality``, a
+    table per image and measure (``cnnlive.engines.quality``): the activation
+    ratio (its map's mean activation over the best one over the data; < 1: the
+    OIP does not beat the data; also what ``quality[i]`` and ``np.asarray``
+    give), informativeness (OIP and natural exemplars), diversity and
+    reproducibility over ``quality_seeds`` searches with other seeds, and the
+    map's data mean (an OIP at or below it found no pattern). ``sweep=True``:
     a wavelength sweep, one search from noise of each wavelength alone (not
     their superposition) per map; ``result.wavelengths`` labels each image,
     ``cl.oip_grid`` titles them, ``cnnlive.engines.oip.by_wavelengths(result)``
@@ -165,6 +169,8 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
                            snapshots=snapshots, wavelengths=tuple(wavelengths), seed=seed,
                            objective=objective, node=node, input_standardization=input_standardization,
                            sweep=sweep)
+    if not isinstance(quality_seeds, int) or isinstance(quality_seeds, bool) or quality_seeds < 1:
+        raise ValueError(f"quality_seeds must be a positive integer (OIPs per map), got {quality_seeds!r}")
     if every not in (None, "epoch"):
         raise ValueError(f"every must be None or 'epoch', got {every!r}")
     if every == "epoch":
@@ -172,12 +178,12 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
             raise ValueError("every='epoch' needs a training Job as model")
         source = model
         spec = prepare(_wait_model(model), layer, maps, settings)
-        spec.data = _judge_data(data, spec.model)
+        spec.data, spec.quality_seeds = _judge_data(data, spec.model), quality_seeds
         job = manager().start(oip_every_epoch_work, source, spec, name=_name(f"oip-{layer}-epochs", name),
                               kind="oip", run_dir=run_dir)
         return _maybe_plot(job, plot)
     spec = prepare(_resolve_model(model, snapshot=True), layer, maps, settings)
-    spec.data = _judge_data(data, spec.model)
+    spec.data, spec.quality_seeds = _judge_data(data, spec.model), quality_seeds
     job = manager().start(oip_work, spec, name=_name(f"oip-{layer}", name), kind="oip", run_dir=run_dir)
     return _maybe_plot(job, plot)
 
@@ -261,8 +267,9 @@ def exemplars(model: Any, data: Any = "digits", layer: str = "Conv2D_3", maps: i
 
 def oip_grid(result: Any, contrast: bool = False, cols: int | None = None, title: str = "") -> Any:
     """Figure of the OIPs of a result (or an OIP job), each titled with its
-    map and, when the search had ``data=``, its quality; maps whose OIP does
-    not beat the data (quality < 1) are framed in red."""
+    map and, when the search had ``data=``, its quality; maps whose OIP fails
+    any quality measure (for a bare ratio: does not beat the data) are framed
+    in red."""
     from ..views.judge import oip_grid_figure
 
     return oip_grid_figure(_oip_result(result), contrast=contrast, cols=cols, title=title)

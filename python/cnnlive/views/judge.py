@@ -29,6 +29,31 @@ def beats_data(quality: Any) -> np.ndarray | None:
     return np.where(np.isnan(q), False, q >= 1.0)
 
 
+def failing(quality: Any) -> np.ndarray | None:
+    """Per image: True where it fails any quality measure (a QualityTable's
+    ``fails``; for a bare ratio, not beating the data); None without quality."""
+    if quality is None:
+        return None
+    fails = getattr(quality, "fails", None)
+    return np.asarray(fails, bool) if fails is not None else ~beats_data(quality)
+
+
+def _measures(quality: Any, i: int, sep: str = "\n") -> str:
+    """The informativeness (OIP / natural exemplars) of row ``i`` and, when
+    its map ends below its data mean, that word, from a QualityTable."""
+    if not hasattr(quality, "failed"):
+        return ""
+    inf, nat = float(quality["informativeness"][i]), float(quality["natural"][i])
+    text = "" if math.isnan(inf) else f"{sep}inf {inf:.2f} / nat {nat:.2f}"
+    return text + (f"{sep}below data mean" if quality.below_mean[i] else "")
+
+
+def _natural(ex: Any, row: int, sep: str = "\n") -> str:
+    """The exemplars' own informativeness for a row, when known."""
+    v = getattr(ex, "informativeness", None)
+    return "" if v is None or math.isnan(float(v[row])) else f"{sep}inf (exemplars) {float(v[row]):.2f}"
+
+
 def _frame(ax: Any, color: str, width: float = 2.5) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
@@ -53,7 +78,8 @@ def oip_grid_figure(result: Any, contrast: bool = False, cols: int | None = None
     images = np.asarray(result.images)
     n = len(images)
     quality = getattr(result, "quality", None)
-    good = beats_data(quality)
+    bad = failing(quality)
+    good = None if bad is None else ~bad
     waves = [tuple(w) for w in getattr(result, "wavelengths", None) or []]
     sweep = len(waves) == n and len(set(waves)) > 1  # a wavelength sweep: each panel says its wavelengths
     cols = cols or int(np.ceil(np.sqrt(n)))
@@ -67,14 +93,17 @@ def oip_grid_figure(result: Any, contrast: bool = False, cols: int | None = None
         ax.imshow(img, cmap=cmap)
         q = None if quality is None else float(quality[i])
         label = "/".join(f"{w:g}" for w in waves[i]) + " px" if sweep else ""
-        ax.set_title(_caption(int(result.maps[i]), q, label), fontsize=7, pad=2,
+        ax.set_title(_caption(int(result.maps[i]), q, label) + _measures(quality, i), fontsize=7, pad=2,
                      color=BAD if good is not None and not good[i] else "black")
         if good is not None and not good[i]:
             ax.axis("on")
             _frame(ax, BAD)
     if not title:
         title = f"OIPs of {result.provenance.get('layer', '')}" if hasattr(result, "provenance") else "OIPs"
-        if good is not None:
+        if good is not None and hasattr(quality, "fails"):
+            title += (f" · red: fails a quality measure ({int((~good).sum())} of {n}; "
+                      f"{int((~beats_data(quality)).sum())} do not beat the data)")
+        elif good is not None:
             title += f" · red: OIP does not beat the data ({int((~good).sum())} of {n})"
     fig.suptitle(title, fontsize=8)
     fig.tight_layout(pad=0.3)
@@ -95,7 +124,8 @@ def exemplar_figure(ex: Any, oip: Any = None, show: str = "images", contrast: bo
             lookup.setdefault(int(m), i)
     lead = 1 if oip is not None else 0
     quality = None if oip is None else getattr(oip, "quality", None)
-    good = beats_data(quality)
+    bad_rows = failing(quality)
+    good = None if bad_rows is None else ~bad_rows
     fig, axes = plt.subplots(len(maps), lead + k, figsize=((lead + k) * 1.05 + 0.3, len(maps) * 1.15 + 0.5),
                              squeeze=False)
     for r, m in enumerate(maps):
@@ -110,12 +140,13 @@ def exemplar_figure(ex: Any, oip: Any = None, show: str = "images", contrast: bo
                 ax.imshow(img, cmap=cmap)
                 q = None if quality is None else float(quality[i])
                 bad = good is not None and not good[i]
-                ax.set_title(("OIP " + _caption(m, q)).replace("\n", " · "), fontsize=6, pad=2,
+                ax.set_title(("OIP " + _caption(m, q)).replace("\n", " · ") + (_measures(quality, i, "\n") or _natural(ex, r)),
+                             fontsize=6, pad=2,
                              color=BAD if bad else "black")
                 ax.axis("on")
                 _frame(ax, BAD if bad else "#1f77b4", 2.0)
             else:
-                ax.set_title(f"map {m}: no OIP", fontsize=6)
+                ax.set_title(f"map {m}: no OIP" + _natural(ex, r), fontsize=6)
         for j in range(k):
             ax = row[lead + j]
             source = ex.crops[r, j] if show == "crops" else ex.images[r, j]
@@ -128,11 +159,12 @@ def exemplar_figure(ex: Any, oip: Any = None, show: str = "images", contrast: bo
                 ax.set_xlim(-0.5, img.shape[1] - 0.5)
                 ax.set_ylim(img.shape[0] - 0.5, -0.5)
             label = "" if ex.labels is None else f" · {ex.labels[r, j]}"
-            ax.set_title(f"{ex.activations[r, j]:.3g}{label}", fontsize=6, pad=2)
+            head = f"map {m}{_natural(ex, r, ' · ')}\n" if j == 0 and not lead else ""
+            ax.set_title(f"{head}{ex.activations[r, j]:.3g}{label}", fontsize=6, pad=2)
     what = "receptive-field crops" if show == "crops" else "images (orange: receptive field of the peak)"
     fig.suptitle(f"{ex.layer}: the {k} data {what} that drive each map most", fontsize=8)
     fig.tight_layout(pad=0.3)
     return fig
 
 
-__all__ = ["beats_data", "exemplar_figure", "oip_grid_figure"]
+__all__ = ["beats_data", "failing", "exemplar_figure", "oip_grid_figure"]
