@@ -174,7 +174,7 @@ def test_every_epoch_quality_is_an_epoch_series_saved_with_the_run_and_compared(
     saved = json.loads((tmp_path / "qa-1" / "history.json").read_text())
     assert len(saved["epoch"]["oip_ratio"]) == epochs[-1]
     assert saved["epoch"]["oip_passing"][-1] == pytest.approx(last["passing"])
-    table = cl.runs(str(tmp_path))
+    table = cl.runs(str(tmp_path), kind="oip")
     assert {r.folder: r.kind for r in table} == {"qa-1": "oip", "qb-1": "oip"}
     view = cl.compare("qa-1", "qb-1", watches[1], metrics=["oip_informativeness", "oip_ratio"],
                       folder=str(tmp_path))
