@@ -13,6 +13,10 @@ from typing import Any
 from ._version import __version__
 from . import jobs
 from .config import config
+from .engines import tfquiet as _tfquiet
+
+# the user's own `import tensorflow` keeps its start-up noise out of cells too (no TensorFlow import here)
+_tfquiet.install()
 
 _LAZY = {
     "models": ("cnnlive.engines.models", None),
