@@ -201,5 +201,37 @@ def watch_gui_loop(kernel: Any) -> str | None:
     return kind
 
 
+class _AfterCells:
+    """IPython ``post_run_cell`` callback: (re)checks the kernel's GUI loop."""
+
+    def __init__(self, ipython: Any) -> None:
+        self.ipython = ipython
+
+    def __call__(self, *_: Any) -> None:
+        kernel = getattr(self.ipython, "kernel", None)
+        if kernel is not None:
+            watch_gui_loop(kernel)
+
+
+def watch_gui_after_cells(ipython: Any) -> None:
+    """Watch a desktop event loop chosen now or in any later cell
+    (``%matplotlib tk``/``qt``): :func:`watch_gui_loop` now and after every
+    cell (a cheap check). ``%load_ext cnnlive`` and ``import cnnlive`` in a
+    kernel call it; once per shell."""
+    events = getattr(ipython, "events", None)
+    if events is None or getattr(ipython, "kernel", None) is None:
+        return
+    if not any(isinstance(cb, _AfterCells) for cb in events.callbacks.get("post_run_cell", [])):
+        events.register("post_run_cell", _AfterCells(ipython))
+    watch_gui_loop(ipython.kernel)
+
+
+def unwatch_gui_after_cells(ipython: Any) -> None:
+    events = getattr(ipython, "events", None)
+    for cb in list(getattr(events, "callbacks", {}).get("post_run_cell", [])):
+        if isinstance(cb, _AfterCells):
+            events.unregister("post_run_cell", cb)
+
+
 __all__ = ["IPYKERNEL_CHECKED", "hook_shutdown", "ipykernel_version", "keep_replies_on_panel_subshell",
-           "kernel_has_subshells", "watch_gui_loop"]
+           "kernel_has_subshells", "unwatch_gui_after_cells", "watch_gui_after_cells", "watch_gui_loop"]

@@ -15,7 +15,7 @@ import logging
 from typing import Any, Callable
 
 from ..jobs import Job, manager
-from .compat import hook_shutdown, watch_gui_loop
+from .compat import hook_shutdown, unwatch_gui_after_cells, watch_gui_after_cells
 from .panel_bridge import PanelBridge
 
 log = logging.getLogger("cnnlive")
@@ -59,33 +59,13 @@ def _unhook_kernel() -> None:
         _unhook = None
 
 
-def _gui_check(*_: Any) -> None:
-    kernel = getattr(_ipython, "kernel", None)
-    if kernel is not None:
-        watch_gui_loop(kernel)
-
-
-_ipython: Any = None
-
-
-def _watch_gui(ipython: Any) -> None:
-    """Desktop event loops (``%matplotlib tk``/``qt``, now or in a later
-    cell) get cnnlive's wake-up watch (:func:`.compat.watch_gui_loop`)."""
-    global _ipython
-    _ipython = ipython
-    _gui_check()
-    events = getattr(ipython, "events", None)
-    if events is not None and _gui_check not in events.callbacks.get("post_run_cell", []):
-        events.register("post_run_cell", _gui_check)
-
-
 def load(ipython: Any) -> None:
     global _bridge
     from .magics import CnnliveMagics
 
     ipython.register_magics(CnnliveMagics)
     _hook_kernel(ipython)
-    _watch_gui(ipython)
+    watch_gui_after_cells(ipython)
     if _bridge is None:
         _bridge = PanelBridge(manager())
         try:
@@ -98,9 +78,7 @@ def load(ipython: Any) -> None:
 def unload(ipython: Any) -> None:
     global _bridge
     _unhook_kernel()
-    events = getattr(ipython, "events", None)
-    if events is not None and _gui_check in events.callbacks.get("post_run_cell", []):
-        events.unregister("post_run_cell", _gui_check)
+    unwatch_gui_after_cells(ipython)
     if _bridge is not None:
         _bridge.close()
         _bridge = None
