@@ -362,6 +362,16 @@ def _display(obj: Any) -> None:
     display(obj)
 
 
+def _first_frame(view: View) -> None:
+    """Draw the laid-out, still empty figure now, in the caller (the GUI
+    thread for a window), so it is not blank while the job starts; the
+    renderer or the GUI timer draws the job's data from then on."""
+    try:
+        view.render()
+    except Exception as exc:  # noqa: BLE001 - a broken figure stops itself, never the job
+        view.report_broken(exc)
+
+
 def _offload(view: View) -> None:
     """Let the helper process draw a live dashboard (:mod:`.offload`)."""
     if config.render_process and view.push.kind in ("ipympl-binary", "gui") and isinstance(view, TrainingDashboard):
@@ -400,11 +410,13 @@ def show(source: Any, fps: float | None = None) -> View:
     if view.push.kind.startswith("ipympl"):
         if compat.ipympl_display_now(view.fig):  # now, not after the cell: it may block (wait, fit)
             _display(view.canvas)
+        _first_frame(view)
         _offload(view)
     elif view.push.on_gui_thread:
         manager = getattr(view.canvas, "manager", None)
         if manager is not None and not matplotlib.is_interactive():
             manager.show()
+        _first_frame(view)
         _offload(view)
         view.timer = compat.start_gui_timer(view.canvas, 1000.0 / rate, view.tick)
         return view
