@@ -6,6 +6,7 @@ idle fails the test, with a ``py-spy dump`` of the kernel when py-spy is
 installed. The whole sequence runs 5 times per backend."""
 
 import hashlib
+import re
 import os
 import queue
 import shutil
@@ -164,3 +165,42 @@ def _sequence(gui, xvfb, tmp_path):
         assert out.split() == ["{True}", "True", "False", "True", "stopped"], out
     finally:
         kernel.close()
+
+
+def test_plain_ipython_in_a_terminal_keeps_answering_with_a_tk_window(xvfb, tmp_path):
+    """Plain IPython (prompt_toolkit's input hook runs Tk) in a pseudo terminal:
+    the live window draws while the prompt waits, every line gets its prompt
+    back, and the job stops."""
+    pexpect = pytest.importorskip("pexpect")
+    env = dict(os.environ, DISPLAY=xvfb, CNNLIVE_RUNS=str(tmp_path / "runs"), TERM="dumb")
+    env.pop("MPLBACKEND", None)
+    ipython = os.path.join(os.path.dirname(sys.executable), "ipython")
+    child = pexpect.spawn(ipython, ["--simple-prompt", "--no-banner", "--colors=NoColor"], env=env,
+                          cwd=str(tmp_path), encoding="utf-8", timeout=120)
+    prompt = r"In \[\d+\]: "
+
+    def line(code, timeout=120):
+        child.sendline(code)
+        child.expect(prompt, timeout=timeout)  # a prompt that never comes fails here
+        return child.before
+
+    try:
+        child.expect(prompt)
+        line("%matplotlib tk")
+        line("import cnnlive as cl, time")
+        line("job = cl.train(cl.models.simple_cnn(), 'digits', epochs=500, batch_size=16, save=False, plot=True)",
+             timeout=180)
+        line("view = job.views[-1]")
+        first = int(re.findall(r"FRAMES (\d+)", line("print('FRAMES', view.frames)"))[-1])
+        deadline = time.monotonic() + 60
+        frames = first
+        while frames < first + 3 and time.monotonic() < deadline:
+            time.sleep(1.0)  # the prompt waits: prompt_toolkit's input hook runs Tk's loop
+            frames = int(re.findall(r"FRAMES (\d+)", line("print('FRAMES', view.frames)"))[-1])
+        assert frames >= first + 3, (first, frames)
+        out = line("job.stop(); print('STATE', job.wait(60).value)")
+        assert "STATE stopped" in out, out
+        child.sendline("exit")
+        child.expect(pexpect.EOF, timeout=60)
+    finally:
+        child.close(force=True)
