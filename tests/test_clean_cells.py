@@ -26,8 +26,10 @@ CELLS = [
     "for i in range(12):\n    cl.oip(model, 'Conv2D_2', list(range(1 + i % 4)), steps=4 + i,\n"
     "           objective=['map', 'layer'][i % 2]).wait()",
     "cl.jobs.status()",
+    "j = cl.train(model, data, epochs=1, batch_size=64, plot=True, save=False)\nj.wait()\nprint(j.state.value)",
+    "cl.activation_grid(model, data.x_test[0], 'Conv2D_1')",
 ]
-GRID, STATUS = 4, 6
+GRID, SEARCHES, STATUS, LIVE, ACTIVATIONS = 4, 5, 6, 7, 8
 
 
 class Panel(threading.Thread):
@@ -118,7 +120,7 @@ def test_a_user_notebook_stays_clean_with_the_panel_open(tmp_path, monkeypatch):
         deadline = time.monotonic() + 30
         while panel.answers < len(panel.finished) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert len(panel.finished) >= 13 and panel.answers >= len(panel.finished), (panel.finished, panel.answers)
+        assert len(panel.finished) >= 14 and panel.answers >= len(panel.finished), (panel.finished, panel.answers)
     finally:
         if panel is not None:
             panel.close()
@@ -128,7 +130,9 @@ def test_a_user_notebook_stays_clean_with_the_panel_open(tmp_path, monkeypatch):
         assert not stderr, (CELLS[i], stderr)
         assert not [o for o in cell.outputs if o["output_type"] == "error"], (CELLS[i], cell.outputs)
         assert "retracing" not in str(cell.outputs), (CELLS[i], cell.outputs)
-    assert len(_figures(nb.cells[GRID].outputs)) == 1, nb.cells[GRID].outputs
+    for index, count in ((GRID, 1), (SEARCHES, 0), (LIVE, 1), (ACTIVATIONS, 1)):
+        shown = [(o["output_type"], sorted(o.get("data", {}))) for o in nb.cells[index].outputs]
+        assert len(_figures(nb.cells[index].outputs)) == count, (CELLS[index], shown)
     status = nb.cells[STATUS].outputs
     assert len(status) == 1 and "<table>" in status[0]["data"]["text/html"], status
     assert "completed" in status[0]["data"]["text/plain"]
