@@ -67,6 +67,16 @@ class _Compiled:
             tf.TensorSpec((None,), tf.bool), tf.TensorSpec((), tf.int32), tf.TensorSpec((3,), tf.float32),
             scalar, scalar, scalar], reduce_retracing=True)
 
+    def first_quietly(self, fn: Any, *args: Any) -> Any:
+        """``fn(*args)``; the first calls (eager score, then the trace and first
+        run) with fd 2 captured: oneDNN notes its kernels there ("oneDNN
+        supports DT_INT32 only on platforms with AVX-512 ...")."""
+        if self.runs >= 2:
+            return fn(*args)
+        self.runs += 1
+        with quiet():
+            return fn(*args)
+
     def objective(self, act: tf.Tensor, maps: tf.Tensor, nodes: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
         if self.custom is not None:
             return self.custom(act, maps, nodes)
@@ -134,18 +144,13 @@ class Ascent:
         args = (tf.convert_to_tensor(x, tf.float32), tf.constant(maps, tf.int32), tf.constant(nodes, tf.int32),
                 tf.constant(active, tf.bool), tf.constant(n, tf.int32), self._w, tf.constant(self.step_size, tf.float32),
                 tf.constant(self.smoothing, tf.float32), tf.constant(self.tolerance, tf.float32))
-        if self.compiled.runs:
-            x, scores, active, final = self.compiled._run(*args)
-        else:  # the first run traces and lets oneDNN note its kernels on fd 2 ("supports DT_INT32 only ...")
-            with quiet():
-                x, scores, active, final = self.compiled._run(*args)
-        self.compiled.runs += 1
+        x, scores, active, final = self.compiled.first_quietly(self.compiled._run, *args)
         return x.numpy(), scores.numpy(), active.numpy(), final.numpy()
 
     def score(self, x: np.ndarray, maps: np.ndarray, nodes: np.ndarray | None = None) -> np.ndarray:
         nodes = np.zeros((len(x), 2), np.int32) if nodes is None else nodes
-        return self.compiled.score(tf.convert_to_tensor(x, tf.float32), tf.constant(maps, tf.int32),
-                                   tf.constant(nodes, tf.int32), self._w).numpy()
+        return self.compiled.first_quietly(self.compiled.score, tf.convert_to_tensor(x, tf.float32),
+                                           tf.constant(maps, tf.int32), tf.constant(nodes, tf.int32), self._w).numpy()
 
 
 _compiled: "weakref.WeakKeyDictionary[Any, dict[tuple, _Compiled]]" = weakref.WeakKeyDictionary()
