@@ -13,6 +13,25 @@ from typing import Any
 from ._version import __version__
 from . import jobs
 from .config import config
+from .engines import tfquiet as _tfquiet
+
+# the user's own `import tensorflow` keeps its start-up noise out of cells too (no TensorFlow import here)
+_tfquiet.install()
+
+
+def _watch_gui_loop() -> None:
+    """In a kernel, desktop windows' event loops get the wake-up watch
+    (surfaces/compat.py) also without ``%load_ext cnnlive``."""
+    import sys
+
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        from .surfaces.compat import watch_gui_after_cells
+
+        watch_gui_after_cells(shell)
+
+
+_watch_gui_loop()
 
 _LAZY = {
     "models": ("cnnlive.engines.models", None),

@@ -13,6 +13,7 @@ from .job import Job, JobContext, StopEvent
 from .manager import JobManager, manager
 from .reporter import NullReporter, Reporter
 from .state import ENDINGS, JobRunningError, JobState, JobStateError, UnknownJobError
+from .text import Table, Text
 from .watch import JobWatch
 
 
@@ -36,8 +37,9 @@ def list() -> "list[Job]":  # noqa: A001 - mirrors the documented API
     return manager().list()
 
 
-def status() -> str:
-    """Print a table of jobs: id, name, kind, state, progress, elapsed."""
+def status() -> "Table":
+    """A table of jobs: id, name, kind, state, progress, elapsed (text, and
+    HTML in a notebook; a cell's last line shows it once)."""
     return manager().status()
 
 

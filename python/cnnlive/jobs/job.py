@@ -34,6 +34,7 @@ from .context import JobContext, StopEvent
 from .nesting import allow_nesting
 from .output import capture_output
 from .state import FINISHED, STATE_OF_ENDING, JobState, JobStateError
+from .text import Text
 from .steering import TRAINING_KINDS, PauseGate, Steering, check_epochs, check_learning_rate, check_stop_after
 
 if TYPE_CHECKING:
@@ -370,9 +371,10 @@ class Job:
         self.channels.publish("log", f"adjusted: {', '.join(parts)}\n")
         return f"job {self.id}: " + ", ".join(parts)
 
-    def log(self, last: int | None = None) -> str:
-        """The job's captured output (``print`` inside the job and its log)."""
-        return "\n".join(self.channels.log_lines(last))
+    def log(self, last: int | None = None) -> Text:
+        """The job's captured output (``print`` inside the job and its log);
+        a ``str`` that a notebook shows as lines."""
+        return Text("\n".join(self.channels.log_lines(last)))
 
     def watch(self) -> "JobWatch":
         """A read-only watch of this job (channels and status): what views get."""

@@ -13,6 +13,7 @@ from typing import Any, Callable, Coroutine
 from .job import Job, check_stop_timeout
 from .runfolder import run_folder
 from .state import FINISHED, JobRunningError, JobState, UnknownJobError
+from .text import Table
 
 log = logging.getLogger("cnnlive")
 
@@ -247,9 +248,11 @@ class JobManager:
             })
         return out
 
-    def status(self, file: Any = None) -> str:
-        """Print (and return) a table of all jobs, like IPython's jobs.status()."""
+    def status(self, file: Any = None) -> Table:
+        """A table of all jobs (text, and HTML in a notebook); printed only
+        to ``file`` when given (a cell's last line shows it once)."""
         rows = self.rows()
+        cols = ["id", "name", "kind", "state", "progress", "elapsed"]
         if not rows:
             text = "No cnnlive jobs."
         else:
@@ -258,8 +261,9 @@ class JobManager:
             widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
             line = lambda r: "  ".join(str(r[c]).ljust(widths[c]) for c in cols).rstrip()  # noqa: E731
             text = "\n".join([line({c: c for c in cols})] + [line(r) for r in rows])
-        print(text, file=file)
-        return text
+        if file is not None:
+            print(text, file=file)
+        return Table(text, cols if rows else (), rows)
 
     # -- listeners (panel transport, widgets) -----------------------------------
     def subscribe(self, fn: Callable[[str, Job], None]) -> Callable[[], None]:

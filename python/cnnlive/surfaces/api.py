@@ -222,8 +222,10 @@ def activation_grid(model: Any, image: Any, layer: str = "Conv2D_1", **kwargs: A
     from ..engines.activations import layer_activations
     from ..views.grids import activation_figure
 
+    from ..views.live import show_once
+
     acts = layer_activations(_resolve_model(model, snapshot=False), image, layer)
-    return activation_figure(acts, title=f"{layer}: {acts.shape[-1]} maps", **kwargs)
+    return show_once(activation_figure(acts, title=f"{layer}: {acts.shape[-1]} maps", **kwargs))
 
 
 def _judge_data(data: Any, model: Any) -> Any:
@@ -260,8 +262,9 @@ def exemplars(model: Any, data: Any = "digits", layer: str = "Conv2D_3", maps: i
     result = find(_resolve_model(model, snapshot=True), data, layer, maps, k)
     if plot:
         from ..views.judge import exemplar_figure
+        from ..views.live import show_once
 
-        result.figure = exemplar_figure(result, pattern, show=show)
+        result.figure = show_once(exemplar_figure(result, pattern, show=show))
     return result
 
 
@@ -271,8 +274,9 @@ def oip_grid(result: Any, contrast: bool = False, cols: int | None = None, title
     any quality measure (for a bare ratio: does not beat the data) are framed
     in red."""
     from ..views.judge import oip_grid_figure
+    from ..views.live import show_once
 
-    return oip_grid_figure(_oip_result(result), contrast=contrast, cols=cols, title=title)
+    return show_once(oip_grid_figure(_oip_result(result), contrast=contrast, cols=cols, title=title))
 
 
 def runs(folder: str | None = None, kind: str = "train") -> Any:

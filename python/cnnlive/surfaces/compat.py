@@ -87,5 +87,151 @@ def hook_shutdown(kernel: Any, before: Callable[[bool], Any]) -> Callable[[], No
     return unhook
 
 
+#: how often a desktop event loop checks for a request it was not woken for (ms)
+GUI_WATCH_MS = 100
+
+
+def _work_waiting(stream: Any) -> bool:
+    """A shell request or a scheduled task waits while the GUI loop sleeps:
+    the main shell's stream has a message (dispatched now, as ipykernel's own
+    notifier does), or the kernel's asyncio loop has callbacks ready (a
+    request already read, its task woken but not yet run)."""
+    import asyncio
+
+    try:
+        if stream is not None and stream.flush(limit=1):
+            return True
+    except Exception:  # noqa: BLE001 - a closed stream: nothing waits on it
+        return False
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        return False
+    return bool(getattr(loop, "_ready", ()))
+
+
+def _count_wake(kernel: Any) -> None:
+    """How often the watch woke the kernel (``kernel._cnnlive_gui_wakes``, for tests)."""
+    kernel._cnnlive_gui_wakes = getattr(kernel, "_cnnlive_gui_wakes", 0) + 1
+
+
+def _tk_watch(kernel: Any, stream: Any) -> Any:
+    import tkinter
+
+    import zmq
+
+    root = tkinter.Tk()
+    root.withdraw()
+
+    def tick() -> None:
+        wrapper = getattr(kernel, "app_wrapper", None)  # there while ipykernel's Tk mainloop runs
+        if wrapper is not None and _work_waiting(stream):
+            app = wrapper.app  # what ipykernel's exit_loop does (eventloops.loop_tk)
+            try:
+                app.tk.deletefilehandler(stream.getsockopt(zmq.FD))
+            except Exception:  # noqa: BLE001
+                pass
+            _count_wake(kernel)
+            app.quit()
+            app.destroy()
+            if getattr(kernel, "app_wrapper", None) is wrapper:
+                del kernel.app_wrapper
+        root.after(GUI_WATCH_MS, tick)
+
+    root.after(GUI_WATCH_MS, tick)
+    return root
+
+
+def _qt_watch(kernel: Any, stream: Any) -> Any:
+    from IPython.external.qt_for_kernel import QtCore
+
+    app = kernel.app
+    timer = QtCore.QTimer(app)
+
+    def tick() -> None:
+        if getattr(app, "_in_event_loop", False) and _work_waiting(stream):
+            _count_wake(kernel)
+            notifier = getattr(kernel, "_qt_notifier", None)  # what ipykernel's exit_loop does (loop_qt)
+            if notifier is not None:
+                notifier.setEnabled(False)
+            app.qt_event_loop.quit()
+
+    timer.timeout.connect(tick)
+    timer.start(GUI_WATCH_MS)
+    return timer
+
+
+def watch_gui_loop(kernel: Any) -> str | None:
+    """Make ipykernel's Tk and Qt loops return to the kernel when a request
+    waits; returns the toolkit watched (None: nothing to do or outside the
+    checked versions).
+
+    Works around a lost wake-up in ipykernel's GUI integration
+    (``ipykernel/eventloops.py``, ``loop_tk`` and ``loop_qt``, via
+    ``Kernel.enter_eventloop``): the loop runs the toolkit's main loop until
+    the main shell's socket descriptor (edge-triggered) fires. A request
+    that was read already (its task woken on the asyncio loop, not yet run)
+    or whose edge was consumed leaves the toolkit asleep and the cell never
+    starts or never goes idle, until some other request arrives (seen with
+    ``py-spy dump``: the main thread idle in ``Misc.mainloop`` under
+    ``advance_eventloop``, no cell running; 1 in 4 tries of a train cell; the
+    same race as spyder-ide/spyder#21299). A timer on the toolkit's own loop
+    checks every ``GUI_WATCH_MS`` and leaves that loop as ipykernel's own
+    notifier does. Uses ``kernel.app_wrapper``, ``kernel.app``,
+    ``_qt_notifier``, ``qt_event_loop`` and asyncio's ready queue; checked
+    for ipykernel 7.x. Installed once per kernel and toolkit."""
+    v = ipykernel_version()
+    if v is None or not IPYKERNEL_CHECKED[0] <= v < IPYKERNEL_CHECKED[1]:
+        return None
+    name = getattr(getattr(kernel, "eventloop", None), "__name__", "")
+    kind = "tk" if name == "loop_tk" else "qt" if name in ("loop_qt", "loop_qt5", "loop_qt6") else None
+    watches = kernel.__dict__.setdefault("_cnnlive_gui_watch", {})
+    if kind is None or kind in watches:
+        return None
+    if kind == "qt" and getattr(kernel, "app", None) is None:
+        return None  # no QApplication yet: the next cell installs it
+    try:
+        from ipykernel.eventloops import get_shell_stream
+
+        stream = get_shell_stream(kernel)
+        watches[kind] = _tk_watch(kernel, stream) if kind == "tk" else _qt_watch(kernel, stream)
+    except Exception:  # noqa: BLE001 - without the watch the loop is ipykernel's own
+        log.debug("cnnlive: could not watch the %s event loop", kind, exc_info=True)
+        return None
+    return kind
+
+
+class _AfterCells:
+    """IPython ``post_run_cell`` callback: (re)checks the kernel's GUI loop."""
+
+    def __init__(self, ipython: Any) -> None:
+        self.ipython = ipython
+
+    def __call__(self, *_: Any) -> None:
+        kernel = getattr(self.ipython, "kernel", None)
+        if kernel is not None:
+            watch_gui_loop(kernel)
+
+
+def watch_gui_after_cells(ipython: Any) -> None:
+    """Watch a desktop event loop chosen now or in any later cell
+    (``%matplotlib tk``/``qt``): :func:`watch_gui_loop` now and after every
+    cell (a cheap check). ``%load_ext cnnlive`` and ``import cnnlive`` in a
+    kernel call it; once per shell."""
+    events = getattr(ipython, "events", None)
+    if events is None or getattr(ipython, "kernel", None) is None:
+        return
+    if not any(isinstance(cb, _AfterCells) for cb in events.callbacks.get("post_run_cell", [])):
+        events.register("post_run_cell", _AfterCells(ipython))
+    watch_gui_loop(ipython.kernel)
+
+
+def unwatch_gui_after_cells(ipython: Any) -> None:
+    events = getattr(ipython, "events", None)
+    for cb in list(getattr(events, "callbacks", {}).get("post_run_cell", [])):
+        if isinstance(cb, _AfterCells):
+            events.unregister("post_run_cell", cb)
+
+
 __all__ = ["IPYKERNEL_CHECKED", "hook_shutdown", "ipykernel_version", "keep_replies_on_panel_subshell",
-           "kernel_has_subshells"]
+           "kernel_has_subshells", "unwatch_gui_after_cells", "watch_gui_after_cells", "watch_gui_loop"]

@@ -15,7 +15,7 @@ import logging
 from typing import Any, Callable
 
 from ..jobs import Job, manager
-from .compat import hook_shutdown
+from .compat import hook_shutdown, unwatch_gui_after_cells, watch_gui_after_cells
 from .panel_bridge import PanelBridge
 
 log = logging.getLogger("cnnlive")
@@ -65,6 +65,7 @@ def load(ipython: Any) -> None:
 
     ipython.register_magics(CnnliveMagics)
     _hook_kernel(ipython)
+    watch_gui_after_cells(ipython)
     if _bridge is None:
         _bridge = PanelBridge(manager())
         try:
@@ -77,6 +78,7 @@ def load(ipython: Any) -> None:
 def unload(ipython: Any) -> None:
     global _bridge
     _unhook_kernel()
+    unwatch_gui_after_cells(ipython)
     if _bridge is not None:
         _bridge.close()
         _bridge = None

@@ -130,7 +130,7 @@ class CnnliveMagics(Magics):
 
     # job control
     def _do_jobs(self, args: argparse.Namespace) -> None:
-        manager().status()
+        print(manager().status())
 
     def _do_stop(self, args: argparse.Namespace) -> None:
         print(manager().stop(args.id, args.after))

@@ -465,6 +465,73 @@ def _display(obj: Any) -> None:
     display(obj)
 
 
+def show_once(fig: Any) -> Any:
+    """An analysis figure (OIP grid, activations, exemplars) shown once, now,
+    in the cell that asked, whatever the cell does after; returns ``fig``.
+
+    With ipympl a Figure that is a cell's last value shows twice: IPython's
+    printer for figures (``_reshow_nbagg_figure``) gives up on ipympl's
+    manager, so IPython adds a PNG of it, and ipympl shows the widget after
+    the cell. The widget is displayed here and taken off ipympl's list; as a
+    value in the same cell the figure then shows nothing more, in a later
+    cell its widget again (a printer for such figures; others go on to
+    IPython's own)."""
+    canvas = getattr(fig, "canvas", None)
+    if canvas is None or not compat.is_ipympl(canvas) or not compat.ipympl_display_now(fig):
+        return fig
+    _display(canvas)
+    fig._cnnlive_shown_in = _cell_number()
+    _install_figure_printer()
+    return fig
+
+
+def _cell_number() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return None if shell is None else shell.execution_count
+
+
+def _install_figure_printer() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    formatter = getattr(getattr(shell, "display_formatter", None), "ipython_display_formatter", None)
+    if formatter is None:
+        return
+    from matplotlib.figure import Figure
+
+    previous = formatter.type_printers.get(Figure)
+    if getattr(previous, "_cnnlive", False):
+        return
+
+    def print_figure(fig: Any) -> None:
+        shown_in = getattr(fig, "_cnnlive_shown_in", False)
+        if shown_in is False:  # not one of cnnlive's: as before
+            if previous is None:
+                raise NotImplementedError
+            previous(fig)
+        elif shown_in != _cell_number():
+            _display(fig.canvas)
+
+    print_figure._cnnlive = True  # type: ignore[attr-defined]
+    formatter.for_type(Figure, print_figure)
+
+
+def _first_frame(view: View) -> None:
+    """Draw the laid-out, still empty figure now, in the caller (the GUI
+    thread for a window), so it is not blank while the job starts; the
+    renderer or the GUI timer draws the job's data from then on."""
+    try:
+        view.render()
+    except Exception as exc:  # noqa: BLE001 - a broken figure stops itself, never the job
+        view.report_broken(exc)
+
+
 def _offload(view: View) -> None:
     """Let the helper process draw a live dashboard (:mod:`.offload`)."""
     if config.render_process and view.push.kind in ("ipympl-binary", "gui") and isinstance(view, TrainingDashboard):
@@ -503,11 +570,13 @@ def show(source: Any, fps: float | None = None, size: tuple[float, float] | None
     if view.push.kind.startswith("ipympl"):
         if compat.ipympl_display_now(view.fig):  # now, not after the cell: it may block (wait, fit)
             _display(view.canvas)
+        _first_frame(view)
         _offload(view)
     elif view.push.on_gui_thread:
         manager = getattr(view.canvas, "manager", None)
         if manager is not None and not matplotlib.is_interactive():
             manager.show()
+        _first_frame(view)
         _offload(view)
         view.timer = compat.start_gui_timer(view.canvas, 1000.0 / rate, view.tick)
         return view

@@ -30,6 +30,10 @@ def _overlap(a: Any, b: Any) -> bool:
     return both is not None and both.width > 0 and both.height > 0
 
 
+#: how long the first frame waits for the job's first data (s): the laid-out,
+#: empty axes show within a second of ``plot=True`` even when the job is slow to start
+FIRST_FRAME_WAIT = 0.3
+
 class View:
     """A figure bound to a job's read-only watch; ``update`` reads its channels.
     ``source`` is a watch, or anything that gives one (``job.watch()``).
@@ -281,7 +285,8 @@ class View:
             return False
         version = (self.watch.channels.version, self.watch.state)
         finished = self.watch.done
-        if not self.frames and not finished and not self.has_data() and time.monotonic() < self._born + 3.0:
+        if (not self.frames and not finished and not self.has_data()
+                and time.monotonic() < self._born + FIRST_FRAME_WAIT):
             return True  # the first frame waits a little for data: a figure drawn twice costs a frame each
         try:
             if self.twin is not None and not finished:
