@@ -199,11 +199,11 @@ def test_the_ascent_sums_a_linear_objective_before_its_gradient_and_ascends_the_
     for objective in (o.Map(), o.Node(), o.Map() + 0.5 * o.Layer() - 0.25 * o.Node()):
         assert objective.linear
         ascent = Ascent(model, "Conv2D_3", objective)
-        c = ascent._conv
+        c = ascent.compiled._conv
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(x)
             score, ascend = ascent._objective(x, maps, nodes)
-            z = tf.nn.conv2d(ascent.sub_in(x), c.kernel, 1, c.padding.upper()) + c.bias
+            z = tf.nn.conv2d(ascent.compiled.sub_in(x), c.kernel, 1, c.padding.upper()) + c.bias
             two = objective(tf.nn.relu(z), maps, nodes) + 0.01 * objective(z, maps, nodes)
         assert np.allclose(ascend, two, rtol=1e-5, atol=1e-6)
         assert np.allclose(tape.gradient(ascend, x), tape.gradient(two, x), rtol=1e-4, atol=1e-7)
