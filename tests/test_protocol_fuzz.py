@@ -93,7 +93,16 @@ class PanelProtocol(RuleBasedStateMachine):
         self.comm.sent.clear()
         return answer
 
+    def settle(self):
+        """A pause asked for earlier takes hold at the work's next safe point
+        (the state reads "paused" only then): wait for it, so that a later
+        message is not blamed for it."""
+        for job in self.jobs:
+            if not job.done and not job._gate.is_open():
+                assert job._gate.holding.wait(30), f"job {job.id}: the pause never took hold"
+
     def send_and_check(self, data):
+        self.settle()
         states = self.states()
         try:
             validate(data)
@@ -116,6 +125,7 @@ class PanelProtocol(RuleBasedStateMachine):
             assert job_id not in self.states() and job.done
         if data["action"] in ("pause", "resume") and "already" not in answer["message"] and \
                 "not paused" not in answer["message"]:
+            self.settle()
             assert job.state is (jobs.JobState.PAUSED if data["action"] == "pause" else jobs.JobState.RUNNING)
         others = {i: s for i, s in self.states().items() if i != job_id}
         assert others == {i: s for i, s in states.items() if i != job_id}, "only the named job changes"

@@ -130,6 +130,14 @@ def test_compare_rejects_unknown_runs_and_metrics(tmp_path):
         cl.compare("a-1", metrics=["accuracy"], folder=str(root))
     with pytest.raises(ValueError, match="has no epoch history"):
         cl.compare("b-2", folder=str(root))
+    (root / "c-3").mkdir()  # a training run saved its model but no history.json
+    (root / "c-3" / "model.keras").write_bytes(b"")
+    with pytest.raises(ValueError, match="has no epoch history"):
+        cl.compare("c-3", folder=str(root))
+    from cnnlive.surfaces.panel_queries import compare_message
+
+    with pytest.raises(ValueError, match="has no epoch history"):
+        compare_message(str(root), ["c-3"], None)
     view = cl.compare(str(root / "a-1"), metrics="lr")
     assert view.metrics == ["lr"] and list(view.lines[(0, "lr", "lr")].get_ydata()) == [0.1, 0.1]
 

@@ -42,7 +42,7 @@ class Run:
         first use (through a byte-bounded cache); a copy of your own."""
         if self._history is None:
             path = os.path.join(self.path, "history.json")
-            has = self.kind == "train" or os.path.isfile(path)  # an every-epoch OIP saves its quality per epoch too
+            has = os.path.isfile(path)  # a training run, or an every-epoch OIP (its quality per epoch)
             self._history = {k: list(v) for k, v in epoch_history(path).items()} if has else {}
         return self._history
 
