@@ -14,7 +14,8 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 CELLS = [
     "%matplotlib widget\n%load_ext cnnlive\nimport cnnlive as cl\nimport logging\n"
     "seen = []\nnote = logging.Handler(logging.INFO)\nnote.emit = lambda r: seen.append(r.getMessage())\n"
-    "logging.getLogger('cnnlive').addHandler(note)\nlogging.getLogger('cnnlive').setLevel(logging.INFO)",
+    "logging.getLogger('cnnlive').addHandler(note)\nlogging.getLogger('cnnlive').setLevel(logging.INFO)\n"
+    "logging.getLogger('cnnlive').propagate = False  # INFO for this handler only (absl gives root a stderr handler)",
     "model = cl.models.simple_cnn()\njob = cl.train(model, 'digits', epochs=2, batch_size=64, plot=True, name='nb')",
     "print(job.wait(600).value)",
     "search = cl.oip(job, layer='Conv2D_3', maps=[0, 1], steps=60, plot=True)",
