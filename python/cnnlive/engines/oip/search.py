@@ -13,12 +13,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..config import config
-from ..imaging import enhance_contrast, to_uint8
-from ..jobs.reporter import NullReporter, Reporter
+from ...config import config
+from ...imaging import enhance_contrast, to_uint8
+from ...jobs.reporter import NullReporter, Reporter
 from .ascent import Ascent, ascent_for
-from .backend import keras
-from .models import spatial_layers
+from ..backend import keras
+from ..training.models import spatial_layers
 from .noise import check_wavelengths, initial_noise
 from .objectives import OBJECTIVES, Layer, Map, Node, Objective, ObjectiveLike, as_objective, label as objective_label
 from .timeline import Thinning, Timeline, cap_bytes, check_snapshot_index, save_gif as _timeline_gif

@@ -35,7 +35,7 @@ def label(mode: Any) -> str:
 
 def projection(mode: Any) -> Callable[[Any], Any]:
     """The TensorFlow function applied after every ascent step."""
-    from .backend import tf
+    from ..backend import tf
 
     if mode == "image":
         return tf.image.per_image_standardization
@@ -50,7 +50,7 @@ def start(noise: np.ndarray, mode: Any) -> np.ndarray:
         return noise.astype(np.float32)
     if mode == "none":
         return np.clip(0.5 + 0.2 * noise, 0.0, 1.0).astype(np.float32)
-    from .backend import tf
+    from ..backend import tf
 
     return np.asarray(mode(tf.convert_to_tensor(noise, tf.float32)), np.float32)
 

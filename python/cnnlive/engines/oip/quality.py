@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .models import sub_model
+from ..training.models import sub_model
 
 SAME_PATTERN = 0.8        # cosine similarity from which two OIPs count as the same pattern
 REFERENCES = 9            # natural exemplars as references (Borowski et al. showed 9)
@@ -233,8 +233,8 @@ def other_seeds(spec: Any, result: Any, seeds: int, reporter: Any = None) -> np.
     ``reporter`` they stop and cancel with the job."""
     if seeds <= 1:
         return None
-    from ..jobs.reporter import NullReporter
-    from .oip import OIPSpec, search
+    from ...jobs.reporter import NullReporter
+    from .search import OIPSpec, search
 
     base = 0 if spec.settings.seed is None else int(spec.settings.seed)
     settings = replace(spec.settings, seed=base + 7919)

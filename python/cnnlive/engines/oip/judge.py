@@ -9,10 +9,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .backend import keras
-from ..imaging import standardize
-from .oip import check_layer, check_maps
-from .models import sub_model
+from ..backend import keras
+from ...imaging import standardize
+from .search import check_layer, check_maps
+from ..training.models import sub_model
 from .receptive import receptive_field
 
 BATCH = 256
@@ -22,7 +22,7 @@ def data_images(data: Any, model: "keras.Model") -> tuple[np.ndarray, np.ndarray
     """(images, labels or None, description) of the test split of ``data``
     (a Dataset, anything ``cnnlive.data.load`` takes, or an (N, H, W[, C])
     array); ValueError when the images do not fit the model's input."""
-    from . import data as data_mod
+    from ..training import data as data_mod
 
     labels = None
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):

@@ -13,8 +13,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..jobs.reporter import NullReporter, Reporter
-from .backend import keras
+from ...jobs.reporter import NullReporter, Reporter
+from ..backend import keras
 from .fitdata import FitData, check_dataset, fit_validation
 from .fitwatch import (END_OF_DATA, caller_frame, early_stop_reason, fit_frame, number, training_rates,
                        wrap_callback_list)
@@ -277,7 +277,7 @@ class LiveCallback(keras.callbacks.Callback):
     def job(self) -> Any:
         """The job this callback's fit is (own fits; created on first use)."""
         if self._job is None and self._attach:
-            from ..jobs.attached import attach
+            from ...jobs.attached import attach
 
             self._job = attach(self.name)
             self._job.ctx.keep(self.result)
@@ -337,7 +337,7 @@ class LiveCallback(keras.callbacks.Callback):
     def _watch_fit(self) -> None:
         """Watch the fit this callback runs in (or the hand-written loop's
         code), so that an exception leaving it ends the job failed."""
-        from ..jobs.attached import frame_watch
+        from ...jobs.attached import frame_watch
 
         frame = fit_frame(self.model) if self.model is not None else None
         self._anchor, self._callbacks = frame, None
@@ -353,7 +353,7 @@ class LiveCallback(keras.callbacks.Callback):
         """(a hand-written loop called by hand) Watch the user's code that called this hook."""
         if self._job is None or self._job.done or self._in_with or self._anchor is not None:
             return
-        from ..jobs.attached import frame_watch
+        from ...jobs.attached import frame_watch
 
         frame = caller_frame()
         if frame is not None:
@@ -527,7 +527,7 @@ class LiveCallback(keras.callbacks.Callback):
     def _end_attached(self) -> None:
         """The fit or loop returned: end its job completed or stopped, with
         the reason when it ended before its plan."""
-        from ..jobs.state import STATE_OF_ENDING
+        from ...jobs.state import STATE_OF_ENDING
 
         self._restore()
         self._anchor = None

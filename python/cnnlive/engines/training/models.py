@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from .backend import keras
+from ..backend import keras
 
 CONV_ACTIVATIONS = ("relu", "sigmoid", "elu", "tanh", "selu", "gelu", "swish")
 DENSE_ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "selu", "gelu", "swish")

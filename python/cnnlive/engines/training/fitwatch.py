@@ -1,7 +1,7 @@
 """What an own ``fit`` or hand-written loop really does, read from the code
 cnnlive did not write: the ``fit`` frame the callback runs in, the user's
 callbacks around it, the optimizers that really train, and why a fit ended
-before its plan. Used by :class:`cnnlive.engines.training.LiveCallback`."""
+before its plan. Used by :class:`cnnlive.engines.training.callback.LiveCallback`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 from types import FrameType
 from typing import Any, Callable
 
-from .backend import keras, tf
+from ..backend import keras, tf
 
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the cnnlive package
 _KERAS = os.path.dirname(os.path.abspath(keras.__file__))

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from .backend import keras, tf
-from .models import sub_model
+from ..backend import keras, tf
+from ..training.models import sub_model
 from .objectives import ObjectiveLike, as_objective
 
 

@@ -1,0 +1,1 @@
+"""OIP engine: objectives, noise, the compiled ascent, the search, timelines, quality, judging."""

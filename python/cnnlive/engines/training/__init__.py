@@ -1,0 +1,1 @@
+"""Training engine: data forms, models, the live callback, schedules, saving."""
