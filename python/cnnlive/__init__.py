@@ -21,7 +21,7 @@ _LAZY = {
     "oip": ("cnnlive.surfaces.api", "oip"),
     "dream": ("cnnlive.surfaces.api", "dream"),
     "objectives": ("cnnlive.engines.oip.objectives", None),
-    "TrainingResult": ("cnnlive.engines.training.callback", "TrainingResult"),
+    "TrainingResult": ("cnnlive.engines.training.result", "TrainingResult"),
     "LiveCallback": ("cnnlive.engines.training.callback", "LiveCallback"),
     "controls": ("cnnlive.surfaces.widgets", "controls"),
     "activation_grid": ("cnnlive.surfaces.api", "activation_grid"),

@@ -22,7 +22,7 @@ def training(data_name: str = "fashion_mnist", n: int = 8000, pairs: int = 6) ->
     import statistics
 
     import cnnlive as cl
-    from cnnlive.engines.training.callback import make_optimizer
+    from cnnlive.engines.training.schedules import make_optimizer
 
     data = cl.data.load(data_name, limit=n, download=False)
     rates: dict[str, list[float]] = {"fit": [], "cl.train": []}

@@ -91,7 +91,8 @@ def train(model: Any, data: Any = "digits", epochs: int = 5, batch_size: int = 6
     """
     from ..engines.backend import keras
     from ..engines.training.fitdata import LOSSES, METRICS, as_fit_data, as_validation
-    from ..engines.training.callback import make_optimizer, train_work
+    from ..engines.training.schedules import make_optimizer
+    from ..engines.training.work import train_work
 
     if not isinstance(epochs, int) or epochs <= 0:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
