@@ -6,7 +6,7 @@ import pytest
 import cnnlive as cl
 from cnnlive.imaging import standardize
 from cnnlive.engines.oip.judge import exemplars, oip_quality
-from cnnlive.engines.oip.search import OIPSettings, prepare, search
+from cnnlive.engines.oip import OIPSettings, prepare, search
 from cnnlive.engines.oip.receptive import receptive_field
 
 from .engines_helpers import digits, trained_cnn
@@ -48,7 +48,7 @@ def test_quality_is_oip_activation_over_best_data_activation():
 def test_quality_of_a_map_no_data_image_drives_is_inf_or_nan():
     import keras
 
-    from cnnlive.engines.oip.search import OIPResult
+    from cnnlive.engines.oip import OIPResult
 
     inp = keras.Input((4, 4, 1))
     model = keras.Model(inp, keras.layers.Conv2D(2, 1, activation="relu", name="c")(inp))

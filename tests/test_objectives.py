@@ -7,7 +7,7 @@ import cnnlive as cl
 from cnnlive.config import Config
 from cnnlive.engines.dream import DreamSettings, prepare_dream, run_dream
 from cnnlive.engines.oip.objectives import Layer, Map, Node, Sum, as_objective
-from cnnlive.engines.oip.search import OIPSettings, ascent_for, prepare, search
+from cnnlive.engines.oip import OIPSettings, ascent_for, prepare, search
 
 from .engines_helpers import trained_cnn
 

@@ -7,7 +7,7 @@ import cnnlive as cl
 from cnnlive.engines.dream import (DreamSettings, blended_tiles, carve, prepare_dream, run_dream, seam_ratio,
                                    tile_window)
 from cnnlive.engines.oip.noise import initial_noise, radial_spectrum
-from cnnlive.engines.oip.search import OIPSettings, prepare, search
+from cnnlive.engines.oip import OIPSettings, prepare, search
 from cnnlive.jobs import JobState
 
 from .engines_helpers import digits, trained_cnn, wait_until

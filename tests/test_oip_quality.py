@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import cnnlive as cl
-from cnnlive.engines.oip.search import OIPResult, OIPSettings, prepare, search
+from cnnlive.engines.oip import OIPResult, OIPSettings, prepare, search
 from cnnlive.engines.oip.quality import QUERIES, REFERENCES, QualityTable
 
 from .engines_helpers import digits, trained_cnn

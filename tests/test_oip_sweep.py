@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import cnnlive as cl
-from cnnlive.engines.oip.search import by_wavelengths
+from cnnlive.engines.oip import by_wavelengths
 
 pytestmark = pytest.mark.slow
 

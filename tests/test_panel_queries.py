@@ -11,7 +11,7 @@ import pytest
 
 import cnnlive as cl
 from cnnlive import jobs
-from cnnlive.engines.oip.search import OIPResult, OIPTimeline
+from cnnlive.engines.oip import OIPResult, OIPTimeline
 from cnnlive.engines.oip.timeline import Timeline
 from cnnlive.protocol import validate
 from cnnlive.surfaces.panel_bridge import PanelBridge

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cnnlive import jobs
-from cnnlive.engines.oip.search import OIPResult, OIPTimeline
+from cnnlive.engines.oip import OIPResult, OIPTimeline
 from cnnlive.engines.oip.timeline import Timeline
 from cnnlive.jobs import JobState
 from cnnlive.protocol import validate

@@ -6,7 +6,7 @@ from PIL import Image
 
 import cnnlive as cl
 from cnnlive.config import Config
-from cnnlive.engines.oip.search import OIPResult, OIPSettings, OIPTimeline, prepare, search
+from cnnlive.engines.oip import OIPResult, OIPSettings, OIPTimeline, prepare, search
 from cnnlive.engines.oip.timeline import Timeline
 
 from .engines_helpers import digits, trained_cnn

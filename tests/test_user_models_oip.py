@@ -6,7 +6,7 @@ import pytest
 
 import cnnlive as cl
 from cnnlive.engines.dream import DreamSettings, prepare_dream, run_dream
-from cnnlive.engines.oip.search import OIPSettings, prepare, search
+from cnnlive.engines.oip import OIPSettings, prepare, search
 from cnnlive.jobs import JobState
 
 pytestmark = pytest.mark.slow

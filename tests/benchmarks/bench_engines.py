@@ -60,7 +60,7 @@ def _eager_oip(model, layer, map_id, steps, x0, step_size=0.01):
 
 def oip(model=None, steps: int = 100) -> dict[str, str]:
     from cnnlive.engines.oip.noise import initial_noise
-    from cnnlive.engines.oip.search import OIPSettings, prepare, search
+    from cnnlive.engines.oip import OIPSettings, prepare, search
 
     model = model or _trained()
     x0 = initial_noise(1, (28, 28, 1), (14, 7, 3), 1)
@@ -119,7 +119,7 @@ def _eager_dream(model, image, map_id, iterations, steps, levels, size):
     """The seeds' loop written straight: eager OIP per region, one tile at a time."""
     import tensorflow as tf
 
-    from cnnlive.engines.oip.search import Ascent
+    from cnnlive.engines.oip import Ascent
 
     def tiles_of(size, level):  # the seeds' grid: 2^level x 2^level abutting tiles
         edges = np.linspace(0, size, 2 ** level + 1).round().astype(int)
@@ -197,7 +197,7 @@ def _judged(model, images, maps, data, layer="Conv2D_3"):
     from types import SimpleNamespace
 
     from cnnlive.engines.oip.judge import oip_quality
-    from cnnlive.engines.oip.search import OIPSettings, prepare
+    from cnnlive.engines.oip import OIPSettings, prepare
     from cnnlive.engines.oip.quality import quality_table
     from cnnlive.imaging import standardize
 
@@ -216,7 +216,7 @@ def peers(model=None, steps: int = 200) -> dict[str, str]:
     transforms) and tf-keras-vis on all 128 maps of Conv2D_3, ``steps`` steps
     each, one process: time and quality side by side."""
     import cnnlive as cl
-    from cnnlive.engines.oip.search import OIPSettings, prepare, search
+    from cnnlive.engines.oip import OIPSettings, prepare, search
 
     model = model or _trained()
     data = cl.data.load("digits")
@@ -275,7 +275,7 @@ def limit(model=None, steps: int = 200, repeats: int = 5) -> dict[str, str]:
     import keras
     import tensorflow as tf
 
-    from cnnlive.engines.oip.search import OIPSettings, prepare, search
+    from cnnlive.engines.oip import OIPSettings, prepare, search
 
     model = model or _trained()
     sub = keras.Model(model.inputs, model.get_layer("Conv2D_3").output)

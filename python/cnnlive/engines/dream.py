@@ -30,7 +30,7 @@ from ..imaging import enhance_contrast, standardize, to_gray, to_uint8
 from ..jobs.reporter import NullReporter, Reporter
 from .oip.ascent import Ascent, ascent_for
 from .backend import tf
-from .oip.search import check_layer, check_maps
+from .oip.checks import check_layer, check_maps
 from .oip.standardization import check as check_standardization, label as standardization_label
 
 

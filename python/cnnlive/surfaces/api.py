@@ -40,7 +40,7 @@ def _resolve_model(model: Any, snapshot: bool) -> Any:
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a Keras model, a .keras path or a training Job, not {type(model).__name__}")
     if snapshot:
-        from ..engines.oip.search import snapshot_model
+        from ..engines.oip.checks import snapshot_model
 
         return snapshot_model(model)
     return model
@@ -160,9 +160,10 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
     map's data mean (an OIP at or below it found no pattern). ``sweep=True``:
     a wavelength sweep, one search from noise of each wavelength alone (not
     their superposition) per map; ``result.wavelengths`` labels each image,
-    ``cl.oip_grid`` titles them, ``cnnlive.engines.oip.search.by_wavelengths(result)``
+    ``cl.oip_grid`` titles them, ``cnnlive.engines.oip.by_wavelengths(result)``
     gives one result per wavelength set."""
-    from ..engines.oip.search import OIPSettings, oip_every_epoch_work, oip_work, prepare
+    from ..engines.oip.work import oip_every_epoch_work, oip_work
+    from ..engines.oip.spec import OIPSettings, prepare
 
     if not isinstance(sweep, bool):
         raise ValueError(f"sweep must be True or False, got {sweep!r}")

@@ -234,14 +234,15 @@ def other_seeds(spec: Any, result: Any, seeds: int, reporter: Any = None) -> np.
     if seeds <= 1:
         return None
     from ...jobs.reporter import NullReporter
-    from .search import OIPSpec, search
+    from .policy import ascend
+    from .spec import OIPSpec
 
     base = 0 if spec.settings.seed is None else int(spec.settings.seed)
     settings = replace(spec.settings, seed=base + 7919)
     again = OIPSpec(spec.model, spec.layer, list(spec.maps) * (seeds - 1), settings, spec.layer_shape,
                     spec.input_shape, list(spec.waves_per_image) * (seeds - 1))
     quiet = None if reporter is None or isinstance(reporter, NullReporter) else _PollOnly(reporter)
-    images = search(again, quiet).images
+    images = ascend(again, quiet).images
     return images.reshape((seeds - 1, len(result.images)) + images.shape[1:])
 
 
@@ -268,7 +269,7 @@ def natural_informativeness(model: Any, layer: str, maps: list[int], x: np.ndarr
 def quality_table(spec: Any, result: Any, x: np.ndarray, seeds: int = 3, reporter: Any = None) -> QualityTable:
     """Every measure for ``result`` (whose ``quality`` already holds the ratio,
     see ``judge.oip_quality``) against the raw data images ``x``."""
-    from .judge import standardizer
+    from .standardization import standardizer
 
     xs = standardizer(spec)(np.asarray(x, np.float32))
     acts_sub = sub_model(spec.model, spec.model.get_layer(spec.layer).output, name=f"to_{spec.layer}")

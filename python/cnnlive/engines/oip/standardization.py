@@ -17,6 +17,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ...imaging import standardize
+
 MODES = ("image", "none")
 
 
@@ -55,4 +57,19 @@ def start(noise: np.ndarray, mode: Any) -> np.ndarray:
     return np.asarray(mode(tf.convert_to_tensor(noise, tf.float32)), np.float32)
 
 
-__all__ = ["MODES", "check", "label", "projection", "start"]
+
+
+def standardizer(spec: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """The input standardization an OIP search uses, applied to data images
+    ("image": per image, the seeds' default; "none"; or a callable)."""
+    mode = getattr(spec, "input_standardization", None)
+    if mode is None:
+        mode = getattr(getattr(spec, "settings", None), "input_standardization", "image")
+    if callable(mode):
+        return lambda x: np.asarray(mode(x), np.float32)
+    if mode in ("none", None, False):
+        return lambda x: x
+    return standardize
+
+
+__all__ = ["MODES", "check", "label", "projection", "standardizer", "start"]
