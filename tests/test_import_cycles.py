@@ -105,3 +105,17 @@ def test_the_reader_sees_a_cycle():
 def test_no_import_cycles_between_modules():
     found = cycles()
     assert not found, "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def test_package_exports_do_not_shadow_their_modules():
+    """A package's lazily exported name never equals one of its submodules:
+    once the submodule is imported, the package attribute would be the module
+    (``from cnnlive.engines.oip import search`` gave a module, not the function)."""
+    for name, path in MODULES.items():
+        if path.name != "__init__.py":
+            continue
+        tree = ast.parse(path.read_text())
+        exports = [key.value for node in ast.walk(tree) if isinstance(node, ast.Dict)
+                   for key in node.keys if isinstance(key, ast.Constant)]
+        submodules = {m.rsplit(".", 1)[1] for m in MODULES if "." in m and m.rsplit(".", 1)[0] == name}
+        assert not set(exports) & submodules, (name, sorted(set(exports) & submodules))

@@ -34,7 +34,7 @@ def _fd2_to_log() -> Iterator[list[str]]:
     lines: list[str] = []
     try:
         sys.stderr.flush()
-    except Exception:  # noqa: BLE001 - a closed or odd stderr
+    except (AttributeError, OSError, ValueError):  # a closed or odd stderr
         pass
     try:
         saved = os.dup(2)
