@@ -18,7 +18,7 @@ from typing import Any, Callable, Coroutine
 
 from ..events import Channels
 from .context import JobContext, StopEvent
-from .ending import ESCALATE_S, Ending, check_stop_timeout
+from .ending import Ending, check_stop_timeout
 from .lock import ControlLock
 from .nesting import allow_nesting
 from .output import capture_output
@@ -333,4 +333,4 @@ class Job(Ending, Steered):
                 exc = exc.__cause__ or exc.__context__
 
 
-__all__ = ["CLEANUP_S", "ESCALATE_S", "ControlLock", "Job", "JobContext", "StopEvent", "check_stop_timeout"]
+__all__ = ["CLEANUP_S", "ControlLock", "Job", "JobContext", "StopEvent", "check_stop_timeout"]
