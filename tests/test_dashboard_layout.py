@@ -9,7 +9,8 @@ import itertools
 import pytest
 
 import cnnlive as cl
-from cnnlive.views.live import TrainingDashboard, figure_inches, x_limit
+from cnnlive.views.dashboard import TrainingDashboard
+from cnnlive.views.layout import figure_inches, x_limit
 
 from .test_render import _Watch
 

@@ -285,7 +285,7 @@ def test_user_metrics_named_like_cnnlive_series_keep_their_values(runs_dir):
     channels = cb.job.channels
     assert channels.history("epoch")["lr"] == [0.5, 0.5] and channels.history("batch")["epoch"] == [7.0] * 6
     assert channels.history("epoch")["cnnlive_lr"] == pytest.approx([2e-3, 2e-3])
-    from cnnlive.views.live import TrainingDashboard
+    from cnnlive.views.dashboard import TrainingDashboard
 
     view = TrainingDashboard(cb.job)
     view.update()

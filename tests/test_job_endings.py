@@ -11,8 +11,8 @@ import pytest
 import cnnlive
 from cnnlive import jobs
 from cnnlive.jobs import Job, JobState
-from cnnlive.jobs import job as job_module
-from cnnlive.jobs.job import ControlLock
+from cnnlive.jobs import ending as job_module
+from cnnlive.jobs.lock import ControlLock
 from cnnlive.jobs.state import ENDINGS, STATE_OF_ENDING
 
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from cnnlive.jobs import JobManager, JobRunningError, JobState
-from cnnlive.jobs import job as job_module
+from cnnlive.jobs import ending as job_module
 from cnnlive.jobs.state import ENDINGS, STATE_OF_ENDING
 
 GRACE = 0.2       # stop_timeout of every job here

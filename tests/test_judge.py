@@ -5,9 +5,9 @@ import pytest
 
 import cnnlive as cl
 from cnnlive.imaging import standardize
-from cnnlive.engines.judge import exemplars, oip_quality
+from cnnlive.engines.oip.judge import exemplars, oip_quality
 from cnnlive.engines.oip import OIPSettings, prepare, search
-from cnnlive.engines.receptive import receptive_field
+from cnnlive.engines.oip.receptive import receptive_field
 
 from .engines_helpers import digits, trained_cnn
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import cnnlive as cl
-from cnnlive.engines.data import DataError
+from cnnlive.engines.training.data import DataError
 
 
 def test_simple_cnn_reproduces_the_seeds_net():
@@ -120,7 +120,7 @@ def test_offline_keras_set_names_file_and_folder(tmp_path, monkeypatch):
 
 
 def test_fashion_mnist_from_debian_idx_files():
-    from cnnlive.engines.data import DEBIAN_FASHION
+    from cnnlive.engines.training.data import DEBIAN_FASHION
 
     if not DEBIAN_FASHION.is_dir():
         pytest.skip("Debian's dataset-fashion-mnist is not installed")

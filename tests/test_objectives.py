@@ -6,7 +6,7 @@ import pytest
 import cnnlive as cl
 from cnnlive.config import Config
 from cnnlive.engines.dream import DreamSettings, prepare_dream, run_dream
-from cnnlive.engines.objectives import Layer, Map, Node, Sum, as_objective
+from cnnlive.engines.oip.objectives import Layer, Map, Node, Sum, as_objective
 from cnnlive.engines.oip import OIPSettings, ascent_for, prepare, search
 
 from .engines_helpers import trained_cnn

@@ -6,7 +6,7 @@ import pytest
 import cnnlive as cl
 from cnnlive.engines.dream import (DreamSettings, blended_tiles, carve, prepare_dream, run_dream, seam_ratio,
                                    tile_window)
-from cnnlive.engines.noise import initial_noise, radial_spectrum
+from cnnlive.engines.oip.noise import initial_noise, radial_spectrum
 from cnnlive.engines.oip import OIPSettings, prepare, search
 from cnnlive.jobs import JobState
 

@@ -7,7 +7,7 @@ import pytest
 
 import cnnlive as cl
 from cnnlive.engines.oip import OIPResult, OIPSettings, prepare, search
-from cnnlive.engines.quality import QUERIES, REFERENCES, QualityTable
+from cnnlive.engines.oip.quality import QUERIES, REFERENCES, QualityTable
 
 from .engines_helpers import digits, trained_cnn
 
@@ -191,7 +191,7 @@ def test_the_ascent_sums_a_linear_objective_before_its_gradient_and_ascends_the_
     objective; the gradient is the one of the two objectives summed."""
     import tensorflow as tf
 
-    from cnnlive.engines.ascent import Ascent
+    from cnnlive.engines.oip.ascent import Ascent
 
     model = cl.models.simple_cnn()
     o = cl.objectives
@@ -213,12 +213,12 @@ def test_the_ascent_sums_a_linear_objective_before_its_gradient_and_ascends_the_
 
 @pytest.mark.slow
 def test_exemplars_carry_their_own_informativeness_beside_each_map():
-    from cnnlive.engines.quality import natural_informativeness
+    from cnnlive.engines.oip.quality import natural_informativeness
 
     model, data = trained_cnn(), digits()
     ex = cl.exemplars(model, data, "Conv2D_3", maps=[3, 9], k=3)
     assert ex.informativeness.shape == (2,) and np.all((ex.informativeness >= 0) & (ex.informativeness <= 1))
-    from cnnlive.engines.judge import map_statistics
+    from cnnlive.engines.oip.judge import map_statistics
 
     means, _ = map_statistics(model, "Conv2D_3", [9], data.x_test)
     assert ex.informativeness[1] == pytest.approx(natural_informativeness(model, "Conv2D_3", [9], data.x_test,

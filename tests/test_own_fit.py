@@ -156,7 +156,7 @@ def test_live_callback_with_ctx_inside_jobs_start_reports_to_that_job():
 def test_dashboard_shows_whatever_metrics_the_logs_carry(tmp_path):
     import keras
 
-    from cnnlive.views.live import TrainingDashboard
+    from cnnlive.views.dashboard import TrainingDashboard
 
     x, y = xy(96)
     model = compiled_model()

@@ -12,7 +12,7 @@ import pytest
 import cnnlive as cl
 from cnnlive import jobs
 from cnnlive.engines.oip import OIPResult, OIPTimeline
-from cnnlive.engines.timeline import Timeline
+from cnnlive.engines.oip.timeline import Timeline
 from cnnlive.protocol import validate
 from cnnlive.surfaces.panel_bridge import PanelBridge
 from cnnlive.views.panel_transport import card

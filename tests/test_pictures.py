@@ -14,7 +14,8 @@ import cnnlive as cl
 from cnnlive.jobs import JobState
 from cnnlive.views.analysis import DreamView, OIPView
 from cnnlive.views.grids import dream_figure, oip_evolution_figure
-from cnnlive.views.live import Renderer, make_view
+from cnnlive.views.factory import make_view
+from cnnlive.views.live import Renderer
 from cnnlive.views.resources import ResourceGraphs, ResourceHistory
 
 from .engines_helpers import trained_cnn

@@ -9,7 +9,7 @@ import pytest
 
 from cnnlive import jobs
 from cnnlive.engines.oip import OIPResult, OIPTimeline
-from cnnlive.engines.timeline import Timeline
+from cnnlive.engines.oip.timeline import Timeline
 from cnnlive.jobs import JobState
 from cnnlive.protocol import validate
 from cnnlive.surfaces import panel_queries

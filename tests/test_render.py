@@ -15,7 +15,8 @@ from matplotlib.figure import Figure
 import cnnlive as cl
 from cnnlive.jobs import JobState
 from cnnlive.views import compat
-from cnnlive.views.live import Renderer, View
+from cnnlive.views.live import Renderer
+from cnnlive.views.view import View
 
 
 class Probe(View):
@@ -143,7 +144,7 @@ def test_axes_redrawn_in_part_give_the_pixels_of_a_full_frame():
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from cnnlive.views.live import TrainingDashboard
+    from cnnlive.views.dashboard import TrainingDashboard
 
     watch = _Watch()
     view = TrainingDashboard(watch)
@@ -187,7 +188,7 @@ def test_axes_redrawn_in_part_give_the_pixels_of_a_full_frame():
 def test_smoothing_is_the_moving_average_recurrence():
     import numpy as np
 
-    from cnnlive.views.live import _smooth
+    from cnnlive.views.layout import _smooth
 
     values = list(np.random.default_rng(0).normal(size=700) + np.linspace(3, 0, 700))
     alpha, expected, y = 2 / 21, [], values[0]
@@ -328,7 +329,7 @@ def test_live_frames_do_not_ask_the_backend_for_a_second_full_draw():
     backend draw (a full frame each, plus a full frame of ours after it)."""
     import matplotlib
 
-    from cnnlive.views.live import TrainingDashboard
+    from cnnlive.views.dashboard import TrainingDashboard
 
     was = matplotlib.is_interactive()
     matplotlib.interactive(True)
@@ -437,7 +438,7 @@ def _front_end_view(watch):
     import matplotlib.pyplot as plt
     from ipympl.backend_nbagg import _Backend_ipympl
 
-    from cnnlive.views.live import TrainingDashboard
+    from cnnlive.views.dashboard import TrainingDashboard
 
     with plt.rc_context({"backend": "module://ipympl.backend_nbagg"}):
         view = TrainingDashboard(watch)
@@ -501,7 +502,7 @@ def test_a_dashboard_drawn_by_the_helper_process_shows_what_the_kernel_would_dra
     import numpy as np
 
     from cnnlive.views import offload
-    from cnnlive.views.live import TrainingDashboard
+    from cnnlive.views.dashboard import TrainingDashboard
 
     if not compat._ipympl_checked():
         pytest.skip("ipympl outside the checked versions")

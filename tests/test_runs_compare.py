@@ -147,7 +147,7 @@ def test_runs_compare_and_judge_figures_never_import_tensorflow(tmp_path):
     import sys
 
     code = ("import sys, matplotlib; matplotlib.use('Agg'); import cnnlive as cl, cnnlive.views.judge, "
-            "cnnlive.views.compare, cnnlive.engines.runs, cnnlive.engines.timeline; "
+            "cnnlive.views.compare, cnnlive.engines.runs, cnnlive.engines.oip.timeline; "
             f"print(cl.runs({str(tmp_path)!r})); assert 'tensorflow' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -23,8 +23,8 @@ ZYGOTE = r"""
 import os, signal, sys
 import cnnlive as cl
 import keras  # imports TensorFlow; no op runs in this process, so forking is safe
-from cnnlive.engines import data as _data, models as _models, training
-from cnnlive.engines import fitdata as _fitdata  # noqa: F401 - imported once, before the forks
+from cnnlive.engines.training import data as _data, models as _models, work as training
+from cnnlive.engines.training import fitdata as _fitdata  # noqa: F401 - imported once, before the forks
 
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped at once
 run_dir, ready = sys.argv[1], sys.argv[2]
@@ -74,7 +74,7 @@ def alive(pid: int) -> bool:
 def test_kill_9_during_save_never_leaves_a_broken_model(tmp_path):
     import keras
 
-    import cnnlive.engines.training  # noqa: F401 - registers PowerDecay for loading
+    import cnnlive.engines.training.schedules  # noqa: F401 - registers PowerDecay for loading
 
     run_dir, ready = tmp_path / "run", tmp_path / "ready"
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -115,7 +115,7 @@ def test_kill_9_during_save_never_leaves_a_broken_model(tmp_path):
         zygote.wait()
     assert kills_in_save >= 4, f"only {kills_in_save} kills landed during a save"
     leftovers = [f for f in os.listdir(run_dir) if "partial" in f]
-    from cnnlive.engines.training import clean_partials
+    from cnnlive.engines.training.saving import clean_partials
 
     assert sorted(clean_partials(str(run_dir))) == sorted(leftovers)
     assert not [f for f in os.listdir(run_dir) if "partial" in f]

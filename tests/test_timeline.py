@@ -7,7 +7,7 @@ from PIL import Image
 import cnnlive as cl
 from cnnlive.config import Config
 from cnnlive.engines.oip import OIPResult, OIPSettings, OIPTimeline, prepare, search
-from cnnlive.engines.timeline import Timeline
+from cnnlive.engines.oip.timeline import Timeline
 
 from .engines_helpers import digits, trained_cnn
 

@@ -101,7 +101,7 @@ def test_stop_with_an_unwritable_run_folder_keeps_the_model_and_names_the_folder
 
 
 def test_leftover_partial_files_are_removed_at_the_next_save(runs_dir, tmp_path):
-    from cnnlive.engines.training import save_atomic
+    from cnnlive.engines.training.saving import save_atomic
 
     folder = tmp_path / "run"
     folder.mkdir()
@@ -142,7 +142,7 @@ def test_bad_training_input_is_rejected_before_start():
 
 
 def test_live_callback_in_a_plain_fit():
-    from cnnlive.engines.training import LiveCallback
+    from cnnlive.engines.training.callback import LiveCallback
 
     seen = []
     model = cl.models.simple_cnn(convs=[(4, 3, "relu")], pools=[2], dense=[])

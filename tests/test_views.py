@@ -8,7 +8,9 @@ import pytest
 
 import cnnlive as cl
 from cnnlive.jobs import JobState
-from cnnlive.views.live import ImageView, Renderer, TrainingDashboard
+from cnnlive.views.analysis import ImageView
+from cnnlive.views.dashboard import TrainingDashboard
+from cnnlive.views.live import Renderer
 
 from .engines_helpers import digits, trained_cnn
 

@@ -34,14 +34,14 @@ def _watch_gui_loop() -> None:
 _watch_gui_loop()
 
 _LAZY = {
-    "models": ("cnnlive.engines.models", None),
-    "data": ("cnnlive.engines.data", None),
+    "models": ("cnnlive.engines.training.models", None),
+    "data": ("cnnlive.engines.training.data", None),
     "train": ("cnnlive.surfaces.api", "train"),
     "oip": ("cnnlive.surfaces.api", "oip"),
     "dream": ("cnnlive.surfaces.api", "dream"),
-    "objectives": ("cnnlive.engines.objectives", None),
-    "TrainingResult": ("cnnlive.engines.training", "TrainingResult"),
-    "LiveCallback": ("cnnlive.engines.training", "LiveCallback"),
+    "objectives": ("cnnlive.engines.oip.objectives", None),
+    "TrainingResult": ("cnnlive.engines.training.result", "TrainingResult"),
+    "LiveCallback": ("cnnlive.engines.training.callback", "LiveCallback"),
     "controls": ("cnnlive.surfaces.widgets", "controls"),
     "activation_grid": ("cnnlive.surfaces.api", "activation_grid"),
     "exemplars": ("cnnlive.surfaces.api", "exemplars"),

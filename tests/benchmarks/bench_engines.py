@@ -22,7 +22,7 @@ def training(data_name: str = "fashion_mnist", n: int = 8000, pairs: int = 6) ->
     import statistics
 
     import cnnlive as cl
-    from cnnlive.engines.training import make_optimizer
+    from cnnlive.engines.training.schedules import make_optimizer
 
     data = cl.data.load(data_name, limit=n, download=False)
     rates: dict[str, list[float]] = {"fit": [], "cl.train": []}
@@ -59,7 +59,7 @@ def _eager_oip(model, layer, map_id, steps, x0, step_size=0.01):
 
 
 def oip(model=None, steps: int = 100) -> dict[str, str]:
-    from cnnlive.engines.noise import initial_noise
+    from cnnlive.engines.oip.noise import initial_noise
     from cnnlive.engines.oip import OIPSettings, prepare, search
 
     model = model or _trained()
@@ -196,9 +196,9 @@ def _judged(model, images, maps, data, layer="Conv2D_3"):
     as the model's inputs are, on the test digits."""
     from types import SimpleNamespace
 
-    from cnnlive.engines.judge import oip_quality
+    from cnnlive.engines.oip.judge import oip_quality
     from cnnlive.engines.oip import OIPSettings, prepare
-    from cnnlive.engines.quality import quality_table
+    from cnnlive.engines.oip.quality import quality_table
     from cnnlive.imaging import standardize
 
     spec = prepare(model, layer, list(maps), OIPSettings(steps=1))

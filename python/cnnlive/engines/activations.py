@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .models import spatial_layers, sub_model
+from .training.models import spatial_layers, sub_model
 
 
 def layer_activations(model: Any, image: Any, layer: str) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Reading files from outside within limits: JSON of bounded size and
 depth from regular files only (no links followed, no FIFO), non-finite and
-absurd numbers read as missing; and a cache bounded by bytes. Pure Python."""
+absurd numbers read as missing; a cache bounded by bytes; which folder entries
+are read at all (no links, UTF-8 names). Pure Python."""
 
 from __future__ import annotations
 
@@ -112,4 +113,21 @@ class ByteCache:
             self.nbytes = 0
 
 
-__all__ = ["MAX_DEPTH", "ByteCache", "UnreadableFile", "depth", "load_json"]
+def folder_problem(entry: os.DirEntry) -> str | None:
+    """Why an entry of the runs folder is not read as a run (None: it is one).
+    Symbolic links are never followed; names must be valid UTF-8."""
+    try:
+        entry.name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not valid UTF-8"
+    if entry.is_symlink():
+        return "a symbolic link (cnnlive does not follow links in the runs folder)"
+    return None
+
+
+def display_name(name: str) -> str:
+    """A folder name as text that is always valid UTF-8 (bad bytes shown as U+FFFD)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+__all__ = ["MAX_DEPTH", "ByteCache", "UnreadableFile", "depth", "display_name", "folder_problem", "load_json"]

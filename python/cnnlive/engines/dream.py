@@ -28,10 +28,10 @@ import numpy as np
 from ..config import config
 from ..imaging import enhance_contrast, standardize, to_gray, to_uint8
 from ..jobs.reporter import NullReporter, Reporter
-from .ascent import Ascent, ascent_for
+from .oip.ascent import Ascent, ascent_for
 from .backend import tf
-from .oip import check_layer, check_maps
-from .standardization import check as check_standardization, label as standardization_label
+from .oip.checks import check_layer, check_maps
+from .oip.standardization import check as check_standardization, label as standardization_label
 
 
 @dataclass(frozen=True)

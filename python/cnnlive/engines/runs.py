@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Iterator, NamedTuple
 
 from ..markup import escape
-from .bounded import ByteCache, UnreadableFile, load_json
+from .bounded import ByteCache, UnreadableFile, display_name, folder_problem, load_json
 
 log = logging.getLogger("cnnlive")
 
@@ -242,23 +242,6 @@ def read_run(path: str) -> Run:
 
 #: A run folder's modification time is the newest of at most this many of its files.
 MAX_FILES_STAT = 1000
-
-
-def folder_problem(entry: os.DirEntry) -> str | None:
-    """Why an entry of the runs folder is not read as a run (None: it is one).
-    Symbolic links are never followed; names must be valid UTF-8."""
-    try:
-        entry.name.encode("utf-8")
-    except UnicodeEncodeError:
-        return "its name is not valid UTF-8"
-    if entry.is_symlink():
-        return "a symbolic link (cnnlive does not follow links in the runs folder)"
-    return None
-
-
-def display_name(name: str) -> str:
-    """A folder name as text that is always valid UTF-8 (bad bytes shown as U+FFFD)."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 _REPORTED: OrderedDict[tuple[str, str], None] = OrderedDict()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dis
+import logging
 import sys
 import threading
 import time
@@ -27,6 +28,8 @@ from typing import Any, Callable
 from .context import JobContext
 from .job import Job
 from .state import JobState
+
+log = logging.getLogger("cnnlive")
 
 
 class FitCancelled(asyncio.CancelledError):
@@ -139,7 +142,7 @@ class AttachedJob(Job):
             try:
                 fn(self)
             except Exception:  # noqa: BLE001 - a listener must not break the caller's fit
-                pass
+                log.debug("attached job %s: a done callback failed", self.id, exc_info=True)
 
     # -- the Job surface -----------------------------------------------------
     def _end_request(self) -> str | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .job import Job
+from ..events import Channels
+from .steering import PauseGate, Steering
 
 log = logging.getLogger("cnnlive")
 
@@ -47,11 +47,36 @@ class StopEvent:
         await self._event.wait()
 
 
+class ContextJob(Protocol):
+    """What a context reads of its :class:`~cnnlive.jobs.job.Job` (typed here,
+    so this module imports no job module)."""
+
+    id: int
+    run_dir: str | None
+    channels: Channels
+    progress: tuple[float, float | None]
+    steering: Steering
+    _stop: StopEvent
+    _gate: PauseGate
+    _loop: asyncio.AbstractEventLoop | None
+    _nested: bool
+    _partial: Any
+
+    @property
+    def progress_fraction(self) -> float | None: ...
+
+    def stop(self, after: str | None = None) -> str: ...
+
+    def _end_request(self) -> str | None: ...
+
+    def _loop_stopped_on_purpose(self) -> bool: ...
+
+
 class JobContext:
     """What the work function receives as its first argument; a
     :class:`~cnnlive.jobs.reporter.Reporter`."""
 
-    def __init__(self, job: "Job") -> None:
+    def __init__(self, job: ContextJob) -> None:
         self._job = job
         self.stopping = job._stop
         self.channels = job.channels

@@ -93,7 +93,7 @@ class PauseGate:
 
 class Steering:
     """What a training engine is asked to change; written by the job, read by
-    the engine (:class:`cnnlive.engines.training.LiveCallback`)."""
+    the engine (:class:`cnnlive.engines.training.callback.LiveCallback`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..events import Channels
+from .state import JobState
 
-if TYPE_CHECKING:
-    from .job import Job
-    from .state import JobState
+
+class Watched(Protocol):
+    """What a watch reads of its :class:`~cnnlive.jobs.job.Job` (typed here,
+    so this module imports no job module)."""
+
+    id: int
+    name: str
+    kind: str
+    channels: Channels
+
+    @property
+    def state(self) -> JobState: ...
+
+    @property
+    def done(self) -> bool: ...
+
+    @property
+    def progress_fraction(self) -> float | None: ...
+
+    @property
+    def elapsed(self) -> float: ...
+
+    @property
+    def result(self) -> Any: ...
+
+    def wait(self, timeout: float | None = None) -> JobState: ...
 
 
 class JobWatch:
@@ -18,7 +42,7 @@ class JobWatch:
 
     __slots__ = ("_job",)
 
-    def __init__(self, job: "Job") -> None:
+    def __init__(self, job: Watched) -> None:
         self._job = job
 
     @property

@@ -40,7 +40,7 @@ def _resolve_model(model: Any, snapshot: bool) -> Any:
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a Keras model, a .keras path or a training Job, not {type(model).__name__}")
     if snapshot:
-        from ..engines.oip import snapshot_model
+        from ..engines.oip.checks import snapshot_model
 
         return snapshot_model(model)
     return model
@@ -90,8 +90,9 @@ def train(model: Any, data: Any = "digits", epochs: int = 5, batch_size: int = 6
     the model in memory only. ``job.result`` is a TrainingResult.
     """
     from ..engines.backend import keras
-    from ..engines.fitdata import LOSSES, METRICS, as_fit_data, as_validation
-    from ..engines.training import make_optimizer, train_work
+    from ..engines.training.fitdata import LOSSES, METRICS, as_fit_data, as_validation
+    from ..engines.training.schedules import make_optimizer
+    from ..engines.training.work import train_work
 
     if not isinstance(epochs, int) or epochs <= 0:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
@@ -151,7 +152,7 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
     pixels) or a callable batch -> batch applied after every step.
     ``job.result`` is an OIPResult. With ``data`` (a Dataset, a data set name
     or an image array; its test split is used) the result gets ``quality``, a
-    table per image and measure (``cnnlive.engines.quality``): the activation
+    table per image and measure (``cnnlive.engines.oip.quality``): the activation
     ratio (its map's mean activation over the best one over the data; < 1: the
     OIP does not beat the data; also what ``quality[i]`` and ``np.asarray``
     give), informativeness (OIP and natural exemplars), diversity and
@@ -161,7 +162,8 @@ def oip(model: Any, layer: str = "Conv2D_3", maps: int | Sequence[int] | str = 0
     their superposition) per map; ``result.wavelengths`` labels each image,
     ``cl.oip_grid`` titles them, ``cnnlive.engines.oip.by_wavelengths(result)``
     gives one result per wavelength set."""
-    from ..engines.oip import OIPSettings, oip_every_epoch_work, oip_work, prepare
+    from ..engines.oip.work import oip_every_epoch_work, oip_work
+    from ..engines.oip.spec import OIPSettings, prepare
 
     if not isinstance(sweep, bool):
         raise ValueError(f"sweep must be True or False, got {sweep!r}")
@@ -232,7 +234,7 @@ def _judge_data(data: Any, model: Any) -> Any:
     """The data images for ``oip(..., data=)``, checked against the model now."""
     if data is None:
         return None
-    from ..engines.judge import data_images
+    from ..engines.oip.judge import data_images
 
     return data_images(data, model)[0]
 
@@ -254,7 +256,7 @@ def exemplars(model: Any, data: Any = "digits", layer: str = "Conv2D_3", maps: i
     ``.images`` is (maps, k, H, W, C). With ``plot`` a figure (``.figure``)
     sets them beside each map's OIP from ``oip`` (an OIP result or job);
     ``show`` is "images" (with the receptive field framed) or "crops"."""
-    from ..engines.judge import exemplars as find
+    from ..engines.oip.judge import exemplars as find
 
     if show not in ("images", "crops"):
         raise ValueError(f"show must be 'images' or 'crops', got {show!r}")

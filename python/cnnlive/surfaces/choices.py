@@ -54,7 +54,7 @@ def parse_floats(text: str, what: str) -> tuple[float, ...]:
 
 def build_model(preset: str, input_shape: Sequence[int], classes: int) -> Any:
     """A fresh model from a preset name (see :data:`MODEL_PRESETS`)."""
-    from ..engines import models
+    from ..engines.training import models
 
     if preset not in MODEL_PRESETS:
         raise ValueError(f"unknown model preset {preset!r}; presets: {', '.join(MODEL_PRESETS)}")

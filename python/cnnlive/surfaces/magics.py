@@ -107,6 +107,13 @@ def build_parser() -> _Parser:
     return p
 
 
+def _load_data(name: str) -> Any:
+    """``cl.data.load(name)`` (read here, so the magics do not import the package root)."""
+    from ..engines.training.data import load
+
+    return load(name)
+
+
 @magics_class
 class CnnliveMagics(Magics):
     """``%cnnlive train|oip|dream|jobs|stop|cancel|halt|pause|resume|adjust|log|remove|runs|compare|exemplars|help``."""
@@ -171,9 +178,9 @@ class CnnliveMagics(Magics):
                          " (or give a .keras path or job:ID)")
 
     def _do_train(self, args: argparse.Namespace) -> Any:
-        import cnnlive as cl
+        from . import api as cl
 
-        data = cl.data.load(args.data)
+        data = _load_data(args.data)
         if args.model in MODEL_PRESETS:
             model = build_model(args.model, data.input_shape, data.num_classes)
         else:
@@ -188,17 +195,17 @@ class CnnliveMagics(Magics):
         return job
 
     def _do_oip(self, args: argparse.Namespace) -> Any:
-        import cnnlive as cl
+        from . import api as cl
 
         waves = parse_floats(args.wavelengths, "wavelengths")
         job = cl.oip(self._resolve_model(args.model), layer=args.layer, maps=args.maps, steps=args.steps,
                      wavelengths=waves, seed=args.seed, name=args.name, plot=args.plot,
-                     data=None if args.data is None else cl.data.load(args.data))
+                     data=None if args.data is None else _load_data(args.data))
         print(f"started job {job.id} ({job.name})")
         return job
 
     def _do_dream(self, args: argparse.Namespace) -> Any:
-        import cnnlive as cl
+        from . import api as cl
 
         job = cl.dream(self._resolve_model(args.model), image=args.image, layer=args.layer, maps=args.maps,
                        iterations=args.iterations, levels=args.levels, size=args.size, name=args.name,
@@ -208,20 +215,20 @@ class CnnliveMagics(Magics):
 
     # runs, comparison, exemplars
     def _do_runs(self, args: argparse.Namespace) -> Any:
-        import cnnlive as cl
+        from . import api as cl
 
         return cl.runs(args.folder, kind=args.kind)
 
     def _do_compare(self, args: argparse.Namespace) -> Any:
-        import cnnlive as cl
+        from . import api as cl
 
         sources = [manager().get(int(s[4:])) if s.startswith("job:") else s for s in args.sources]
         metrics = None if args.metrics is None else [m.strip() for m in args.metrics.split(",") if m.strip()]
         return cl.compare(*sources, metrics=metrics)
 
     def _do_exemplars(self, args: argparse.Namespace) -> Any:
-        import cnnlive as cl
+        from . import api as cl
 
         oip = None if args.oip is None else manager().get(int(args.oip.removeprefix("job:")))
-        return cl.exemplars(self._resolve_model(args.model), cl.data.load(args.data), args.layer, args.maps,
+        return cl.exemplars(self._resolve_model(args.model), _load_data(args.data), args.layer, args.maps,
                             args.k, oip=oip)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .frames import to_uint8
+from .frames import as_image_array, to_uint8
 from .view import View
 
 
@@ -49,7 +49,7 @@ class OIPView(View):
     def __init__(self, source: Any, rows: int = 4, cmap: str = "gray") -> None:
         import matplotlib.pyplot as plt
 
-        from .live import figure_inches
+        from .layout import figure_inches
 
         width = figure_inches(None)[0]  # the dashboard's width: fits the output area
         fig = plt.figure(figsize=(width, 0.66 * width))
@@ -107,7 +107,7 @@ class DreamView(View):
     def __init__(self, source: Any, cmap: str = "gray") -> None:
         import matplotlib.pyplot as plt
 
-        from .live import figure_inches
+        from .layout import figure_inches
 
         width = figure_inches(None)[0]
         fig = plt.figure(figsize=(width, 0.56 * width))
@@ -141,5 +141,38 @@ class DreamView(View):
             _set_image(self.ims["stages"], strip(thumbs, rows=1, gap=2))
             self.ax_stages.set_title(f"stages ({len(stages)}{', last 12' if len(stages) > 12 else ''})",
                                      fontsize=9)
+        self.set_status()
+        return True
+
+
+class ImageView(View):
+    """The latest published image, plain and contrast-enhanced side by side."""
+
+    def __init__(self, source: Any, cmap: str = "gray") -> None:
+        import matplotlib.pyplot as plt
+
+        fig, (self.ax_plain, self.ax_contrast) = plt.subplots(1, 2, figsize=(9, 4.6))
+        super().__init__(source, fig)
+        self.cmap = cmap
+        blank = np.zeros((2, 2))
+        self.im_plain = self.ax_plain.imshow(blank, cmap=cmap)
+        self.im_contrast = self.ax_contrast.imshow(blank, cmap=cmap)
+        for ax, label in ((self.ax_plain, "plain"), (self.ax_contrast, "contrast")):
+            ax.set_title(label, fontsize=9)
+            ax.axis("off")
+        self.status = fig.text(0.01, 0.01, "", fontsize=8)
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+
+    def update(self) -> bool:
+        value = self.watch.channels.latest("images")
+        if value is not None:
+            arr, caption = as_image_array(value)
+            plain = to_uint8(arr)
+            enhanced = to_uint8(arr, contrast=2.0)
+            for im, data in ((self.im_plain, plain), (self.im_contrast, enhanced)):
+                im.set_data(data)
+                im.set_extent((-0.5, data.shape[1] - 0.5, data.shape[0] - 0.5, -0.5))
+                im.set_clim(0, 255)
+            self.ax_plain.set_title(f"{caption} (plain)", fontsize=9)
         self.set_status()
         return True

@@ -122,7 +122,7 @@ class CompareView(View):
         self.sources: list[Watch | Saved] = [s if isinstance(s, Saved) else as_watch(s) for s in sources]
         self.metrics = list(metrics)
         watches = [s for s in self.sources if not isinstance(s, Saved)]
-        from .live import columns, figure_inches, grid_positions, row_counts
+        from .layout import columns, figure_inches, grid_positions, row_counts
 
         width = figure_inches(None)[0]  # the dashboard's width and grid: no empty slots
         rows = len(row_counts(len(self.metrics), columns(width)))

@@ -326,7 +326,7 @@ def _use_rc(rc: dict[str, Any]) -> None:
 def _draw(twins: dict[int, Any], message: tuple[Any, ...]) -> tuple[Any, ...]:
     """Draw one frame of a twin view (made on its first frame, with the
     kernel's matplotlib settings)."""
-    from .live import make_view
+    from .factory import make_view
 
     _, vid, head, changes, resources, (inches, dpi), whole, kind = message
     if vid not in twins:
@@ -368,7 +368,7 @@ def main(nice: int) -> None:
     matplotlib.use("agg")
     import matplotlib.pyplot as plt
 
-    from . import live  # noqa: F401 - imported before "ready", so the first frame is quick
+    from . import factory  # noqa: F401 - imported before "ready", so the first frame is quick
 
     answers.send(("ready",))
     twins: dict[int, Any] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Union
 
-from .backend import tf
+from ..backend import tf
 
 OBJECTIVES = ("map", "node", "layer")
 

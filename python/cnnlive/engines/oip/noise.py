@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..imaging import standardize
+from ...imaging import standardize
 
 
 def check_wavelengths(wavelengths: Sequence[float], height: int, width: int) -> tuple[float, ...]:

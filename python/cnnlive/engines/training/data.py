@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..imaging import standardize
+from ...imaging import standardize
 
 NAMES = ("digits", "mnist", "fashion_mnist", "cifar10")
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -128,7 +128,7 @@ def _missing(name: str, error: Exception) -> DataError:
 
 
 def _keras(name: str, download: bool, do_standardize: bool) -> Dataset:
-    from .backend import keras
+    from ..backend import keras
 
     folder = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
     cached = all((folder / f).exists() for f in KERAS_FILES[name]) or (

@@ -5,15 +5,15 @@ OIP activation / best data activation) and which images drive it most
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from .backend import keras
-from ..imaging import standardize
-from .oip import check_layer, check_maps
-from .models import sub_model
+from ..backend import keras
+from .checks import check_layer, check_maps
+from ..training.models import sub_model
 from .receptive import receptive_field
+from .standardization import standardizer
 
 BATCH = 256
 
@@ -22,7 +22,7 @@ def data_images(data: Any, model: "keras.Model") -> tuple[np.ndarray, np.ndarray
     """(images, labels or None, description) of the test split of ``data``
     (a Dataset, anything ``cnnlive.data.load`` takes, or an (N, H, W[, C])
     array); ValueError when the images do not fit the model's input."""
-    from . import data as data_mod
+    from ..training import data as data_mod
 
     labels = None
     if isinstance(data, (str, bytes)) or hasattr(data, "__fspath__"):
@@ -67,19 +67,6 @@ def map_statistics(model: "keras.Model", layer: str, maps: Sequence[int], x: np.
         means.append(act.mean(axis=(1, 2)))
         peaks.append(act.reshape(len(act), -1, len(ids)).argmax(axis=1))
     return np.concatenate(means), np.concatenate(peaks)
-
-
-def standardizer(spec: Any) -> Callable[[np.ndarray], np.ndarray]:
-    """The input standardization an OIP search uses, applied to data images
-    ("image": per image, the seeds' default; "none"; or a callable)."""
-    mode = getattr(spec, "input_standardization", None)
-    if mode is None:
-        mode = getattr(getattr(spec, "settings", None), "input_standardization", "image")
-    if callable(mode):
-        return lambda x: np.asarray(mode(x), np.float32)
-    if mode in ("none", None, False):
-        return lambda x: x
-    return standardize
 
 
 def oip_quality(spec: Any, result: Any, x: np.ndarray) -> None:

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .models import sub_model
+from ..training.models import sub_model
 
 SAME_PATTERN = 0.8        # cosine similarity from which two OIPs count as the same pattern
 REFERENCES = 9            # natural exemplars as references (Borowski et al. showed 9)
@@ -233,15 +233,16 @@ def other_seeds(spec: Any, result: Any, seeds: int, reporter: Any = None) -> np.
     ``reporter`` they stop and cancel with the job."""
     if seeds <= 1:
         return None
-    from ..jobs.reporter import NullReporter
-    from .oip import OIPSpec, search
+    from ...jobs.reporter import NullReporter
+    from .policy import ascend
+    from .spec import OIPSpec
 
     base = 0 if spec.settings.seed is None else int(spec.settings.seed)
     settings = replace(spec.settings, seed=base + 7919)
     again = OIPSpec(spec.model, spec.layer, list(spec.maps) * (seeds - 1), settings, spec.layer_shape,
                     spec.input_shape, list(spec.waves_per_image) * (seeds - 1))
     quiet = None if reporter is None or isinstance(reporter, NullReporter) else _PollOnly(reporter)
-    images = search(again, quiet).images
+    images = ascend(again, quiet).images
     return images.reshape((seeds - 1, len(result.images)) + images.shape[1:])
 
 
@@ -268,7 +269,7 @@ def natural_informativeness(model: Any, layer: str, maps: list[int], x: np.ndarr
 def quality_table(spec: Any, result: Any, x: np.ndarray, seeds: int = 3, reporter: Any = None) -> QualityTable:
     """Every measure for ``result`` (whose ``quality`` already holds the ratio,
     see ``judge.oip_quality``) against the raw data images ``x``."""
-    from .judge import standardizer
+    from .standardization import standardizer
 
     xs = standardizer(spec)(np.asarray(x, np.float32))
     acts_sub = sub_model(spec.model, spec.model.get_layer(spec.layer).output, name=f"to_{spec.layer}")

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from .backend import keras, tf
-from .tfquiet import quiet
-from .models import sub_model
+from ..backend import keras, tf
+from ..tfquiet import quiet
+from ..training.models import sub_model
 from .objectives import Layer, Map, Node, Objective, ObjectiveLike, as_objective
 
 

@@ -1,182 +1,19 @@
-"""Background training: a Keras callback that connects ``fit`` to a job (or
-makes an own ``fit`` a job), the seeds' optimizers and learning-rate
-schedules, atomic saving."""
+"""The live Keras callback: connects ``fit`` to a job (or makes an own
+``fit`` a job), streams batch and epoch rows, applies steering."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
-from ..jobs.reporter import NullReporter, Reporter
-from .backend import keras
-from .fitdata import FitData, check_dataset, fit_validation
-from .fitwatch import (END_OF_DATA, caller_frame, early_stop_reason, fit_frame, number, training_rates,
-                       wrap_callback_list)
-
-OPTIMIZERS = ("rmsprop", "adam", "sgd", "nadam", "adamax")
-SCHEDULES = ("power", "exponential", None)
-
-
-@keras.saving.register_keras_serializable(package="cnnlive")
-class PowerDecay(keras.optimizers.schedules.LearningRateSchedule):
-    """The seeds' power decay: lr0 * (1 + rate * step / steps) ** -power."""
-
-    def __init__(self, initial_learning_rate: float, decay_steps: int = 1, decay_rate: float = 1e-3,
-                 power: float = 1.0) -> None:
-        self.initial_learning_rate = float(initial_learning_rate)
-        self.decay_steps, self.decay_rate, self.power = int(decay_steps), float(decay_rate), float(power)
-
-    def __call__(self, step):
-        step = keras.ops.cast(step, "float32")
-        return self.initial_learning_rate * keras.ops.power(
-            1.0 + self.decay_rate * step / self.decay_steps, -self.power)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "power": self.power}
-
-
-@keras.saving.register_keras_serializable(package="cnnlive")
-class SteeredSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """A schedule times a settable factor, so ``job.adjust(learning_rate=)``
-    can move a compiled schedule: the factor is a variable the traced train
-    step reads, set so the schedule continues from the new rate."""
-
-    def __init__(self, schedule: Any, scale: float = 1.0) -> None:
-        if isinstance(schedule, dict):
-            schedule = keras.optimizers.schedules.deserialize(schedule)
-        self.schedule = schedule
-        self.scale = keras.Variable(float(scale), dtype="float32", trainable=False, name="cnnlive_lr_scale")
-
-    def __call__(self, step):
-        return keras.ops.cast(self.schedule(step), "float32") * self.scale
-
-    def set_rate(self, value: float, step: Any) -> None:
-        """Scale so that the rate at ``step`` is ``value``."""
-        base = float(keras.ops.convert_to_numpy(self.schedule(step)))
-        if base > 0:
-            self.scale.assign(value / base)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"schedule": keras.optimizers.schedules.serialize(self.schedule),
-                "scale": number(self.scale)}
-
-
-def _steerable_lr(model: Any) -> None:
-    """Wrap the optimizer's schedule in a :class:`SteeredSchedule`; a plain
-    rate is a variable already. A train step traced before (an earlier fit of
-    the same model) still holds the old schedule, so it is traced anew."""
-    opt = getattr(model, "optimizer", None)
-    sched = getattr(opt, "_learning_rate", None)
-    if not isinstance(sched, keras.optimizers.schedules.LearningRateSchedule) or isinstance(sched, SteeredSchedule):
-        return
-    strategy = getattr(model, "distribute_strategy", None)
-    if strategy is not None:
-        with strategy.scope():
-            opt.learning_rate = SteeredSchedule(sched)
-    else:
-        opt.learning_rate = SteeredSchedule(sched)
-    if getattr(model, "train_function", None) is not None:
-        model.make_train_function(force=True)
-
-
-def set_learning_rate(model: Any, value: float) -> None:
-    """Set the optimizer's rate from the next batch on; a (wrapped) schedule
-    continues from ``value``."""
-    opt = model.optimizer
-    sched = getattr(opt, "_learning_rate", None)
-    if isinstance(sched, SteeredSchedule):
-        sched.set_rate(value, opt.iterations)
-    elif isinstance(sched, keras.optimizers.schedules.LearningRateSchedule):
-        raise TypeError("the optimizer's schedule was traced before cnnlive could wrap it; "
-                        "its learning rate cannot be changed while it trains")
-    else:
-        opt.learning_rate = value
-
-
-def make_optimizer(name: str = "rmsprop", learning_rate: float = 1e-3, momentum: float | None = None,
-                   lr_schedule: str | None = "power", decay_steps: int = 1, decay_rate: float = 1e-3,
-                   power: float = 1.0) -> "keras.optimizers.Optimizer":
-    """An optimizer by name with an optional schedule ("power", "exponential")."""
-    if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; valid: {', '.join(OPTIMIZERS)}")
-    if lr_schedule not in SCHEDULES:
-        raise ValueError(f"unknown lr_schedule {lr_schedule!r}; valid: power, exponential, None")
-    if learning_rate <= 0:
-        raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
-    lr: Any = learning_rate
-    if lr_schedule == "power":
-        lr = PowerDecay(learning_rate, decay_steps, decay_rate, power)
-    elif lr_schedule == "exponential":
-        lr = keras.optimizers.schedules.ExponentialDecay(learning_rate, max(decay_steps, 100),
-                                                         1.0 - min(decay_rate * 100, 0.5))
-    if name == "rmsprop":
-        return keras.optimizers.RMSprop(lr, momentum=0.5 if momentum is None else momentum)
-    if name == "sgd":
-        return keras.optimizers.SGD(lr, momentum=0.9 if momentum is None else momentum)
-    return {"adam": keras.optimizers.Adam, "nadam": keras.optimizers.Nadam,
-            "adamax": keras.optimizers.Adamax}[name](lr)
-
-
-ENDINGS = ("completed", "stop", "stop-forced", "cancel", "halt", "error")
-
-
-@dataclass
-class TrainingResult:
-    """What a training job leaves: the model and its complete history.
-
-    ``ended`` is None while training runs, then one of :data:`ENDINGS`."""
-
-    model: Any
-    history: dict[str, list[float]] = field(default_factory=dict)
-    batch_history: dict[str, list[float]] = field(default_factory=dict)
-    path: str | None = None
-    history_path: str | None = None
-    epochs_done: int = 0
-    ended: str | None = None
-    #: Why the run ended before its plan ("EarlyStopping at epoch 8 of 20"); None when it did not.
-    reason: str | None = None
-    epochs_total_of: Callable[[], int | None] | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def epochs_total(self) -> int | None:
-        """The epoch the run ends after (as counted by the card's "epoch X of
-        Y"; follows ``job.adjust(epochs=)``), None while unknown."""
-        return None if self.epochs_total_of is None else self.epochs_total_of()
-
-    def payload(self) -> dict[str, Any]:
-        return {"epoch": self.history, "batch": self.batch_history, "ended": self.ended,
-                "epochs_done": self.epochs_done, "reason": self.reason}
-
-    def to_json(self, path: str) -> str:
-        """Write per-epoch and per-batch history as JSON."""
-        return _write_json(path, self.payload())
-
-    def to_csv(self, path: str, scope: str = "epoch") -> str:
-        """Write the per-epoch (or per-batch) history as CSV, one row per step."""
-        import csv
-
-        table = self.history if scope == "epoch" else self.batch_history
-        keys = list(table)
-        rows = max((len(v) for v in table.values()), default=0)
-        with open(path, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow([scope] + keys)
-            for i in range(rows):
-                writer.writerow([i + 1] + [table[k][i] if i < len(table[k]) else "" for k in keys])
-        return path
-
-    def __repr__(self) -> str:
-        last = {k: round(v[-1], 4) for k, v in self.history.items() if v}
-        why = f", reason={self.reason!r}" if self.reason else ""
-        return (f"TrainingResult(epochs_done={self.epochs_done}, ended={self.ended!r}{why}, last={last}, "
-                f"path={self.path!r})")
+from ...jobs.reporter import NullReporter, Reporter
+from ..backend import keras
+from .fitwatch import END_OF_DATA, caller_frame, early_stop_reason, fit_frame, training_rates, wrap_callback_list
+from .result import TrainingResult
+from .schedules import _steerable_lr, set_learning_rate
 
 
 def _scalars(logs: Any) -> dict[str, float]:
@@ -277,7 +114,7 @@ class LiveCallback(keras.callbacks.Callback):
     def job(self) -> Any:
         """The job this callback's fit is (own fits; created on first use)."""
         if self._job is None and self._attach:
-            from ..jobs.attached import attach
+            from ...jobs.attached import attach
 
             self._job = attach(self.name)
             self._job.ctx.keep(self.result)
@@ -337,7 +174,7 @@ class LiveCallback(keras.callbacks.Callback):
     def _watch_fit(self) -> None:
         """Watch the fit this callback runs in (or the hand-written loop's
         code), so that an exception leaving it ends the job failed."""
-        from ..jobs.attached import frame_watch
+        from ...jobs.attached import frame_watch
 
         frame = fit_frame(self.model) if self.model is not None else None
         self._anchor, self._callbacks = frame, None
@@ -353,7 +190,7 @@ class LiveCallback(keras.callbacks.Callback):
         """(a hand-written loop called by hand) Watch the user's code that called this hook."""
         if self._job is None or self._job.done or self._in_with or self._anchor is not None:
             return
-        from ..jobs.attached import frame_watch
+        from ...jobs.attached import frame_watch
 
         frame = caller_frame()
         if frame is not None:
@@ -527,7 +364,7 @@ class LiveCallback(keras.callbacks.Callback):
     def _end_attached(self) -> None:
         """The fit or loop returned: end its job completed or stopped, with
         the reason when it ended before its plan."""
-        from ..jobs.state import STATE_OF_ENDING
+        from ...jobs.state import STATE_OF_ENDING
 
         self._restore()
         self._anchor = None
@@ -546,136 +383,4 @@ class LiveCallback(keras.callbacks.Callback):
         job.finish(STATE_OF_ENDING[self.result.ended], self.result.ended, note)
 
 
-class SaveError(OSError):
-    """The model or history could not be written; the message names the folder."""
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
-def clean_partials(folder: str) -> list[str]:
-    """Remove temp files left by interrupted saves (``*.partial-PID.keras``,
-    ``*.PID.partial``) of processes that no longer run; returns their names."""
-    removed = []
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return removed
-    for name in names:
-        if ".partial-" in name and name.endswith(".keras"):
-            pid = name.rsplit(".partial-", 1)[1][: -len(".keras")]
-        elif name.endswith(".partial"):
-            pid = name[: -len(".partial")].rsplit(".", 1)[-1]
-        else:
-            continue
-        if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
-            continue
-        try:
-            os.remove(os.path.join(folder, name))
-            removed.append(name)
-        except OSError:
-            pass
-    return removed
-
-
-def save_atomic(model: Any, path: str) -> str:
-    """Save in native .keras format via a temp file and a rename; leftovers of
-    earlier interrupted saves in the folder are removed first."""
-    folder = os.path.dirname(path) or "."
-    tmp = path[: -len(".keras")] + f".partial-{os.getpid()}.keras"
-    try:
-        os.makedirs(folder, exist_ok=True)
-        clean_partials(folder)
-        model.save(tmp)
-        os.replace(tmp, path)
-    except Exception as exc:  # noqa: BLE001 - reported with the folder named
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise SaveError(f"could not save the model to {folder}: {type(exc).__name__}: {exc}") from exc
-    return path
-
-
-def _write_json(path: str, payload: Any) -> str:
-    tmp = f"{path}.{os.getpid()}.partial"
-    try:
-        with open(tmp, "w") as f:
-            json.dump(payload, f)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise SaveError(f"could not write {os.path.basename(path)} to {os.path.dirname(path) or '.'}: "
-                        f"{exc}") from exc
-    return path
-
-
-def check_compatible(model: Any, data: Any) -> None:
-    """Raise ValueError when model and a cnnlive Dataset do not fit together."""
-    check_dataset(model, data)
-
-
-def _ending(ctx: Reporter, exc: BaseException) -> str:
-    end = ctx.end_request
-    if end in ("cancel", "halt", "stop-forced"):
-        return end
-    return "cancel" if isinstance(exc, asyncio.CancelledError) else "error"
-
-
-async def train_work(ctx: Reporter, model: Any, train: FitData, validation: FitData | None, epochs: int,
-                     batch_size: int, initial_epoch: int = 0, save: bool = True,
-                     callbacks: Sequence[Any] = (), fit_kwargs: dict[str, Any] | None = None) -> TrainingResult:
-    """The job body: ``fit`` with a LiveCallback beside the user's callbacks;
-    saves on stop and completion. The kept result grows with every batch, so
-    stop, cancel and halt keep the history learned so far."""
-    bs = train.batch_size or (batch_size if train.kind == "arrays" else None)
-    cb = LiveCallback(ctx, batch_size=bs, initial_epoch=initial_epoch)
-    result = cb.result
-    result.model = model
-    ctx.keep(result)
-    if ctx.stopping.is_set():
-        result.ended = ctx.end_request or "stop"
-        return result
-    steps = train.batches or (int(np.ceil(train.samples / batch_size)) if train.samples else None)
-    ctx.publish("log", f"training {model.name} on {train.describe()}: {epochs} epochs"
-                       f"{f' of {steps} batches' if steps else ''}\n")
-    steer = getattr(ctx, "steering", None)
-    try:
-        while True:  # one fit, or more when adjust(epochs=) raised the total while it ran
-            target = steer.epochs if steer is not None and steer.epochs is not None else epochs
-            model.fit(**train.fit_args(batch_size), epochs=initial_epoch + target,
-                      initial_epoch=initial_epoch + result.epochs_done, verbose=0, callbacks=[cb, *callbacks],
-                      validation_data=fit_validation(validation), **(fit_kwargs or {}))
-            more = steer is not None and steer.epochs is not None and steer.epochs > result.epochs_done
-            if not more or model.stop_training or ctx.stopping.is_set() or ctx.end_request:
-                break
-    except BaseException as exc:
-        result.ended = _ending(ctx, exc)
-        raise
-    result.ended = ctx.end_request or "completed"
-    if result.ended == "completed":  # a callback (EarlyStopping) may have ended it before its epochs
-        from types import SimpleNamespace
-
-        planned = steer.epochs if steer is not None and steer.epochs is not None else epochs
-        result.reason = early_stop_reason(SimpleNamespace(callbacks=list(callbacks)), result.epochs_done, planned,
-                                          initial_epoch)
-        if result.reason:
-            ctx.progress(1, 1)  # the reason says why; nothing is missing
-            ctx.publish("log", f"ended early: {result.reason}\n")
-    if save and ctx.run_dir:
-        try:
-            result.path = save_atomic(model, os.path.join(ctx.run_dir, "model.keras"))
-            result.history_path = _write_json(os.path.join(ctx.run_dir, "history.json"), result.payload())
-        except SaveError as exc:
-            ctx.publish("log", f"{exc}; the trained model stays in job.result.model\n")
-            raise
-        ctx.publish("log", f"saved {result.path}\n")
-    return result
-
-
-__all__ = ["ENDINGS", "LiveCallback", "PowerDecay", "SaveError", "SteeredSchedule", "set_learning_rate", "TrainingResult", "check_compatible",
-           "clean_partials", "make_optimizer", "save_atomic", "train_work"]
+__all__ = ["LiveCallback", "own_series"]

@@ -17,6 +17,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ...imaging import standardize
+
 MODES = ("image", "none")
 
 
@@ -35,7 +37,7 @@ def label(mode: Any) -> str:
 
 def projection(mode: Any) -> Callable[[Any], Any]:
     """The TensorFlow function applied after every ascent step."""
-    from .backend import tf
+    from ..backend import tf
 
     if mode == "image":
         return tf.image.per_image_standardization
@@ -50,9 +52,24 @@ def start(noise: np.ndarray, mode: Any) -> np.ndarray:
         return noise.astype(np.float32)
     if mode == "none":
         return np.clip(0.5 + 0.2 * noise, 0.0, 1.0).astype(np.float32)
-    from .backend import tf
+    from ..backend import tf
 
     return np.asarray(mode(tf.convert_to_tensor(noise, tf.float32)), np.float32)
 
 
-__all__ = ["MODES", "check", "label", "projection", "start"]
+
+
+def standardizer(spec: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """The input standardization an OIP search uses, applied to data images
+    ("image": per image, the seeds' default; "none"; or a callable)."""
+    mode = getattr(spec, "input_standardization", None)
+    if mode is None:
+        mode = getattr(getattr(spec, "settings", None), "input_standardization", "image")
+    if callable(mode):
+        return lambda x: np.asarray(mode(x), np.float32)
+    if mode in ("none", None, False):
+        return lambda x: x
+    return standardize
+
+
+__all__ = ["MODES", "check", "label", "projection", "standardizer", "start"]

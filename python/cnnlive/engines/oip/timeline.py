@@ -11,13 +11,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..imaging import to_uint8
+from ...imaging import to_uint8
 
 
 def cap_bytes(mb: float | None = None) -> int:
     """The cap in bytes (default from ``cnnlive.config.oip_snapshot_mb``)."""
     if mb is None:
-        from ..config import config
+        from ...config import config
 
         mb = config.oip_snapshot_mb
     return int(float(mb) * 2**20)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Iterable, Sequence
 
-from .backend import keras
+from ..backend import keras
+
+log = logging.getLogger("cnnlive")
 
 CONV_ACTIVATIONS = ("relu", "sigmoid", "elu", "tanh", "selu", "gelu", "swish")
 DENSE_ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "selu", "gelu", "swish")
@@ -164,6 +167,7 @@ def spatial_layers(model: "keras.Model") -> list[str]:
         try:
             shape = tuple(layer.output.shape)
         except Exception:  # noqa: BLE001 - input layers, nested models
+            log.debug("layer %s: no output shape", layer.name, exc_info=True)
             continue
         if len(shape) == 4 and not isinstance(layer, keras.layers.InputLayer):
             names.append(layer.name)

@@ -1,16 +1,19 @@
 """What an own ``fit`` or hand-written loop really does, read from the code
 cnnlive did not write: the ``fit`` frame the callback runs in, the user's
 callbacks around it, the optimizers that really train, and why a fit ended
-before its plan. Used by :class:`cnnlive.engines.training.LiveCallback`."""
+before its plan. Used by :class:`cnnlive.engines.training.callback.LiveCallback`."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from types import FrameType
 from typing import Any, Callable
 
-from .backend import keras, tf
+from ..backend import keras, tf
+
+log = logging.getLogger("cnnlive")
 
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the cnnlive package
 _KERAS = os.path.dirname(os.path.abspath(keras.__file__))
@@ -118,6 +121,7 @@ def training_rates(model: Any) -> dict[str, float]:
                 continue
             rates[name] = number(opt.learning_rate)
         except Exception:  # noqa: BLE001 - an optimizer without a readable rate shows none
+            log.debug("optimizer %s: no readable learning rate", name, exc_info=True)
             continue
     if len(rates) == 1:
         return {"lr": next(iter(rates.values()))}

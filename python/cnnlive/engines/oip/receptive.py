@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .backend import keras
+from ..backend import keras
 
 
 @dataclass(frozen=True)

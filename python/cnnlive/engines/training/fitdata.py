@@ -1,7 +1,7 @@
 """The data forms ``cl.train`` accepts, checked against the model at call time.
 
-A cnnlive :class:`~cnnlive.engines.data.Dataset` (or a name/path for
-:func:`~cnnlive.engines.data.load`), a tuple ``(x, y)`` of arrays, a
+A cnnlive :class:`~cnnlive.engines.training.data.Dataset` (or a name/path for
+:func:`~cnnlive.engines.training.data.load`), a tuple ``(x, y)`` of arrays, a
 ``tf.data.Dataset`` of ``(x, y)`` batches, or a ``keras.utils.PyDataset``.
 Each becomes a :class:`FitData`: what ``fit`` gets plus what is known about
 it (sample count, batches per epoch, label kind). Bad input raises here,
@@ -185,7 +185,7 @@ def check_dataset(model: Any, data: Dataset) -> None:
 def as_fit_data(model: Any, data: Any, role: str = "training data") -> tuple[FitData, FitData | None]:
     """``data`` in any accepted form as FitData, plus the default validation
     data (a Dataset's test split, else None)."""
-    from .backend import keras, tf
+    from ..backend import keras, tf
 
     if isinstance(data, (str, os.PathLike)):
         data = load(data)
