@@ -48,7 +48,7 @@ def quiet() -> Iterator[list[str]]:
     lines: list[str] = []
     try:
         sys.stderr.flush()
-    except Exception:  # noqa: BLE001 - a closed or odd stderr
+    except (AttributeError, OSError, ValueError):  # a closed or odd stderr
         pass
     try:
         saved = os.dup(2)

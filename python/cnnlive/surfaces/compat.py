@@ -102,6 +102,7 @@ def _work_waiting(stream: Any) -> bool:
         if stream is not None and stream.flush(limit=1):
             return True
     except Exception:  # noqa: BLE001 - a closed stream: nothing waits on it
+        log.debug("the shell stream could not be flushed", exc_info=True)
         return False
     try:
         loop = asyncio.get_event_loop()
@@ -129,8 +130,8 @@ def _tk_watch(kernel: Any, stream: Any) -> Any:
             app = wrapper.app  # what ipykernel's exit_loop does (eventloops.loop_tk)
             try:
                 app.tk.deletefilehandler(stream.getsockopt(zmq.FD))
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:  # noqa: BLE001 - the handler is gone already: nothing to delete
+                log.debug("Tk file handler of the shell stream was not there", exc_info=True)
             _count_wake(kernel)
             app.quit()
             app.destroy()
