@@ -225,3 +225,31 @@ def test_exemplars_carry_their_own_informativeness_beside_each_map():
     titles = [ax.get_title() for ax in ex.figure.axes]
     assert f"map 3 · inf (exemplars) {ex.informativeness[0]:.2f}" in titles[0]
     assert f"map 9 · inf (exemplars) {ex.informativeness[1]:.2f}" in titles[3]
+
+
+def test_the_table_computes_like_the_ratio_array_it_replaces():
+    q = _table([2.0, 1.0, 0.5], [0.9, 0.9, 0.9])
+    ratio = np.array([2.0, 1.0, 0.5])
+    assert list(q == 1) == [False, True, False] and list(q != 1) == [True, False, True]
+    assert np.array_equal(q * 2, ratio * 2) and np.array_equal(1 / q, 1 / ratio)
+    assert np.array_equal(q - 1, ratio - 1) and np.array_equal(-q, -ratio) and np.array_equal(q + q, 2 * ratio)
+    assert list(q >= 1) == [True, True, False] and list(1 < q) == [True, False, False]
+    assert np.array_equal(np.log(q), np.log(ratio)) and type(q * 2) is np.ndarray
+    part = q.select([0, 2])
+    assert isinstance(part, QualityTable) and part.maps == [0, 2] and list(part) == [2.0, 0.5]
+    assert list(part["informativeness"]) == [0.9, 0.9] and part.seeds == 3 and part.source == q.source
+
+
+def test_a_sweep_split_keeps_the_quality_table_of_each_wavelength_set():
+    from cnnlive.engines.oip import by_wavelengths
+
+    images = np.random.default_rng(2).random((4, 8, 8, 1)).astype(np.float32)
+    waves = [(14.0,), (3.0,), (14.0,), (3.0,)]
+    r = OIPResult(images, np.ones(4), [0, 0, 1, 1], waves, np.zeros((0, 4)), images[None], {"layer": "c"})
+    r.quality = _table([2.0, 0.5, 3.0, 0.7], [0.9, 0.4, 0.8, 0.6], reproducibility=[1.0, 0.2, 1.0, 0.3],
+                       oip_mean=[1.0] * 4, data_mean=[0.0] * 4)
+    parts = by_wavelengths(r)
+    coarse, fine = parts[(14.0,)].quality, parts[(3.0,)].quality
+    assert isinstance(coarse, QualityTable) and coarse.maps == [0, 2] and list(coarse) == [2.0, 3.0]
+    assert list(fine["informativeness"]) == [0.4, 0.6] and list(fine["reproducibility"]) == [0.2, 0.3]
+    assert list(fine.fails) == [True, True] and not coarse.fails.any()

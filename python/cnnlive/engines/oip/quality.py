@@ -18,13 +18,13 @@ search's weights and input standardization (``cl.oip(..., data=)``).
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import replace
 from typing import Any, Iterator
 
 import numpy as np
 
+from ...markup import escape
 from ..training.models import sub_model
 
 SAME_PATTERN = 0.8        # cosine similarity from which two OIPs count as the same pattern
@@ -36,19 +36,33 @@ COLUMNS = ("map", "ratio", "informativeness", "natural", "similarity", "reproduc
 BATCH = 256
 
 
-class QualityTable:
+class QualityTable(np.lib.mixins.NDArrayOperatorsMixin):
     """Quality per OIP image (row) and measure (column). For code written
     against the single ratio, numbers index, iteration, ``len``, ``shape``,
-    comparisons, array methods (``round``, ``max``) and ``np.asarray`` see
-    the ratio column; ``table["informativeness"]``
-    gives a column, ``.fails`` the rows failing any measure, ``.failed(i)``
-    which ones. A text table as repr, an HTML table in notebooks."""
+    arithmetic and comparisons (``q * 2``, ``q == 1``), numpy functions, array
+    methods (``round``, ``max``) and ``np.asarray`` see the ratio column;
+    ``table["informativeness"]`` gives a column, ``.select(rows)`` a table of
+    some rows, ``.fails`` the rows failing any measure, ``.failed(i)`` which
+    ones. A text table as repr, an HTML table in notebooks."""
 
-    def __init__(self, columns: dict[str, np.ndarray], seeds: int = 1, pairs: int = 0, source: str = "") -> None:
+    def __init__(self, columns: dict[str, np.ndarray], seeds: int = 1, pairs: int = 0, source: str = "",
+                 note: str = "") -> None:
         n = len(columns["map"])
         self.columns = {k: np.asarray(columns.get(k, np.full(n, np.nan)), np.int64 if k == "map" else np.float64)
                         for k in COLUMNS}
-        self.seeds, self.pairs, self.source = int(seeds), int(pairs), source
+        self.seeds, self.pairs, self.source, self.note = int(seeds), int(pairs), source, note
+
+    def select(self, rows: Any) -> "QualityTable":
+        """The table of ``rows`` only (indices or a boolean mask), every measure kept."""
+        return QualityTable({k: v[rows] for k, v in self.columns.items()}, self.seeds, self.pairs, self.source,
+                            self.note)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """Arithmetic, comparisons and ufuncs act on the ratio (as the array it was)."""
+        plain = lambda v: v.ratio if isinstance(v, QualityTable) else v  # noqa: E731
+        if "out" in kwargs:
+            kwargs["out"] = tuple(plain(o) for o in kwargs["out"])
+        return getattr(ufunc, method)(*(plain(v) for v in inputs), **kwargs)
 
     # the ratio, as result.quality was before
     @property
@@ -80,18 +94,6 @@ class QualityTable:
         if name.startswith("_") or not hasattr(np.ndarray, name) or "columns" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return getattr(self.ratio, name)
-
-    def __lt__(self, other: Any) -> np.ndarray:
-        return self.ratio < other
-
-    def __le__(self, other: Any) -> np.ndarray:
-        return self.ratio <= other
-
-    def __gt__(self, other: Any) -> np.ndarray:
-        return self.ratio > other
-
-    def __ge__(self, other: Any) -> np.ndarray:
-        return self.ratio >= other
 
     @property
     def maps(self) -> list[int]:
@@ -156,10 +158,11 @@ class QualityTable:
         widths = [max(len(r[j]) for r in rows) for j in range(len(self.HEADERS))]
         lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
         return (f"QualityTable ({len(self)} OIPs, {self.seeds} seeds per map, {self.pairs} query pairs"
-                f"{', ' + self.source if self.source else ''})\n" + "\n".join(lines))
+                f"{', ' + self.source if self.source else ''})\n" + "\n".join(lines)
+                + (f"\nnote: {self.note}" if self.note else ""))
 
     def _repr_html_(self) -> str:
-        e = html.escape
+        e = escape
         head = "".join(f"<th>{e(h)}</th>" for h in self.HEADERS)
         body = []
         for i in range(len(self)):
@@ -168,7 +171,8 @@ class QualityTable:
         caption = e(f"OIP quality: {len(self)} OIPs, {self.seeds} seeds per map, {self.pairs} query pairs per "
                     f"map{', ' + self.source if self.source else ''}; red rows fail a measure (ratio < 1, "
                     f"informativeness < {PASS['informativeness']}, reproducibility < {PASS['reproducibility']}"
-                    f", or below the data mean)")
+                    f", or below the data mean)"
+                    + (f"; note: {self.note}" if self.note else ""))
         return (f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
                 f"<tbody>{''.join(body)}</tbody></table>")
 
