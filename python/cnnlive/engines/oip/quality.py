@@ -215,29 +215,59 @@ def _pair_stats(f: np.ndarray) -> tuple[float, float]:
     return float(pairs.mean()), float((pairs >= SAME_PATTERN).mean())
 
 
-class _PollOnly:
-    """Lets the extra searches stop and cancel with the job, publishing nothing."""
+class ProgressPart:
+    """A job's reporter for one part of a search judged with extra seeds: its
+    progress ``(done, total)`` reaches the job as ``(offset + done * scale,
+    offset + total * scale + rest)``, so the bar spans steps x seeds. With
+    ``background`` (the extra seeds' search) it passes on progress, stop and
+    cancel only: ``ascend`` then runs long chunks and builds no grids."""
 
-    def __init__(self, reporter: Any) -> None:
+    def __init__(self, reporter: Any, offset: float = 0.0, scale: float = 1.0, rest: float = 0.0,
+                 background: bool = False) -> None:
+        self._reporter, self.offset, self.scale, self.rest = reporter, offset, scale, rest
+        self.background = background
         self.poll = reporter.poll
 
-    def publish(self, channel: str, value: Any) -> None:
-        return None
-
     def progress(self, done: float, total: float | None = None) -> None:
-        return None
+        self._reporter.progress(self.offset + done * self.scale,
+                                None if total is None else self.offset + total * self.scale + self.rest)
+
+    def publish(self, channel: str, value: Any) -> None:
+        if not self.background:
+            self._reporter.publish(channel, value)
 
     def keep(self, result: Any) -> None:
-        return None
+        if not self.background:
+            self._reporter.keep(result)
+
+    def __getattr__(self, name: str) -> Any:  # run_dir, stopping, checkpoint, ... of the job's reporter
+        if name.startswith("__") or name == "_reporter":
+            raise AttributeError(name)
+        return getattr(self._reporter, name)
+
+
+def watched(reporter: Any) -> bool:
+    from ...jobs.reporter import NullReporter
+
+    return reporter is not None and not isinstance(reporter, NullReporter)
+
+
+def stopped_early(spec: Any, result: Any) -> bool:
+    """Whether a stop ended ``result``'s search before its steps (not a convergence)."""
+    from ...config import config
+
+    return result.reason is None and result.steps_done < config.capped_steps(spec.settings.steps)
 
 
 def other_seeds(spec: Any, result: Any, seeds: int, reporter: Any = None) -> np.ndarray | None:
     """The OIPs of ``seeds - 1`` more searches with other seeds, in one batch:
-    (seeds - 1, N, H, W, C), or None for ``seeds <= 1``. With a job's
-    ``reporter`` they stop and cancel with the job."""
-    if seeds <= 1:
+    (seeds - 1, N, H, W, C); None for ``seeds <= 1``, and when a stop ended
+    ``result``'s search or these searches early (barely started OIPs would
+    pass for diverse, not reproducible patterns). With a job's ``reporter``
+    they stop and cancel with the job and report progress after ``result``'s
+    steps (the job's bar spans steps x seeds), in long chunks, publishing nothing."""
+    if seeds <= 1 or stopped_early(spec, result):
         return None
-    from ...jobs.reporter import NullReporter
     from .policy import ascend
     from .spec import OIPSpec
 
@@ -245,8 +275,11 @@ def other_seeds(spec: Any, result: Any, seeds: int, reporter: Any = None) -> np.
     settings = replace(spec.settings, seed=base + 7919)
     again = OIPSpec(spec.model, spec.layer, list(spec.maps) * (seeds - 1), settings, spec.layer_shape,
                     spec.input_shape, list(spec.waves_per_image) * (seeds - 1))
-    quiet = None if reporter is None or isinstance(reporter, NullReporter) else _PollOnly(reporter)
-    images = ascend(again, quiet).images
+    part = ProgressPart(reporter, result.steps_done, seeds - 1, background=True) if watched(reporter) else None
+    extra = ascend(again, part)
+    if stopped_early(again, extra):
+        return None
+    images = extra.images
     return images.reshape((seeds - 1, len(result.images)) + images.shape[1:])
 
 
@@ -285,6 +318,9 @@ def quality_table(spec: Any, result: Any, x: np.ndarray, seeds: int = 3, reporte
     rows, maps = len(images), [int(m) for m in result.maps]
     oip_act, oip_feat = _pooled(acts_sub, images), z(_pooled(feats, images))
     extra = other_seeds(spec, result, seeds, reporter)
+    note = "" if seeds <= 1 or extra is not None else (
+        "diversity and reproducibility not measured: the job was stopped before the searches with other "
+        "seeds ended")
     extra_feat = None if extra is None else z(_pooled(feats, extra.reshape((-1,) + images.shape[1:]))).reshape(
         len(extra), rows, -1)
     refs, queries = np.arange(0, len(xs), 2), np.arange(1, len(xs), 2)
@@ -309,8 +345,8 @@ def quality_table(spec: Any, result: Any, x: np.ndarray, seeds: int = 3, reporte
             cols["similarity"][i], cols["reproducibility"][i] = _pair_stats(
                 np.concatenate([oip_feat[i:i + 1], extra_feat[:, i]]))
     return QualityTable(cols, seeds=max(1, seeds), pairs=q * q if len(queries) >= 2 else 0,
-                        source=f"{len(xs)} held-out images")
+                        source=f"{len(xs)} held-out images", note=note)
 
 
-__all__ = ["COLUMNS", "PASS", "QualityTable", "SAME_PATTERN", "feature_model", "natural_informativeness",
-           "other_seeds", "quality_table"]
+__all__ = ["COLUMNS", "PASS", "ProgressPart", "QualityTable", "SAME_PATTERN", "feature_model", "natural_informativeness",
+           "other_seeds", "quality_table", "stopped_early"]
