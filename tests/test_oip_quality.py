@@ -322,3 +322,22 @@ def test_after_a_stop_diversity_and_reproducibility_stay_unmeasured_with_a_note(
     rec = _Recorder(lambda calls: len(calls) >= 3)
     asyncio.run(oip_work(rec, spec))
     assert any("diversity and reproducibility not measured" in line for line in rec.logs), rec.logs
+
+
+@pytest.mark.slow
+def test_a_stopped_oip_job_reports_reproducibility_unmeasured_not_failing(runs_dir):
+    import time
+
+    spec = _linear_spec()
+    job = cl.oip(spec.model, "c", maps=[0, 1], steps=100_000, step_size=0.05, wavelengths=(3,),
+                 input_standardization="none", data=spec.data)
+    deadline = time.monotonic() + 120
+    while job.progress[0] < 20 and not job.done and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert job.progress[1] == 300_000  # 100 000 steps x 3 seeds
+    job.stop()
+    job.wait(120)
+    q = job.result.quality
+    assert job.result.steps_done < 100_000 and np.isnan(q["reproducibility"]).all(), repr(q)
+    assert not any("reproducibility" in q.failed(i) for i in range(len(q))) and "not measured" in q.note
+    assert "diversity and reproducibility not measured" in job.log()
