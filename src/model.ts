@@ -70,6 +70,8 @@ function bytesOf(raw: ArrayBuffer | DataView): Uint8Array {
 export const HISTORY_POINTS = 90;
 /** The most runs one comparison overlays (the protocol's limit). */
 export const MAX_COMPARED = 12;
+/** The kind of a runs-list row for a folder the kernel could not read (shown whatever the kind filter). */
+export const UNREADABLE_KIND = 'unreadable';
 /** A frame request unanswered this long no longer holds back the next one. */
 export const FRAME_STALE_MS = 15000;
 
@@ -245,9 +247,10 @@ export class PanelModel {
     this._changed.emit();
   }
 
-  /** The runs the list shows: of the chosen kind, training runs first (newest first within). */
+  /** The runs the list shows: of the chosen kind, training runs first (newest first within);
+   *  folders the kernel could not read (kind `unreadable`) whatever the kind. */
   visibleRuns(): RunRow[] {
-    const shown = this.runsKind === 'all' ? this.runs : this.runs.filter(r => r.kind === this.runsKind);
+    const shown = this.runsKind === 'all' ? this.runs : this.runs.filter(r => r.kind === this.runsKind || r.kind === UNREADABLE_KIND);
     return [...shown.filter(r => r.kind === 'train'), ...shown.filter(r => r.kind !== 'train')];
   }
 

@@ -54,7 +54,9 @@ export function runsFolderText(m: PanelModel, t: TranslationBundle): string {
   const hidden = m.runs.length - shown;
   const others = hidden ? ' ' + t.__('(%1 of other kinds: choose all)', hidden) : '';
   if (m.runsTotal > m.runs.length) {
-    return t.__('showing %1 of %2 runs in %3 (the newest)', shown, m.runsTotal, folder) + others;
+    // the kernel sends training runs first, then other kinds, then unreadable folders: the cut may hide some
+    const cut = m.runsKind === 'train' ? '' : ' ' + t.__('(the kernel sends at most %1, training runs first: runs of other kinds may be missing; cl.runs() lists all)', m.runs.length);
+    return t.__('showing %1 of %2 runs in %3 (the newest)', shown, m.runsTotal, folder) + others + cut;
   }
   return t._n('%1 run in %2', '%1 runs in %2', shown, folder) + others;
 }

@@ -182,3 +182,23 @@ def test_the_shared_image_helpers_may_import_nothing_of_cnnlive():
     assert any(b.endswith("imports cnnlive.config") for b in found)
     assert any(b.endswith("imports cnnlive.jobs") for b in found)
     assert not any("numpy" in b for b in found)
+
+
+def html_escapers(path: Path) -> list[str]:
+    """Where a module escapes HTML other than through cnnlive.markup (issue 24: one helper)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Attribute) and node.attr == "escape" and \
+                isinstance(node.value, ast.Name) and node.value.id == "html":
+            found.append(f"{path.name}:{node.lineno} html.escape")
+        elif isinstance(node, ast.ImportFrom) and node.module in ("html", "markupsafe", "xml.sax.saxutils"):
+            found.append(f"{path.name}:{node.lineno} from {node.module} import ...")
+    return found
+
+
+def test_html_is_escaped_by_the_one_helper_only(tmp_path):
+    others = [f for p in PKG.rglob("*.py") if p != PKG / "markup.py" for f in html_escapers(p)]
+    assert others == [], "escape HTML with cnnlive.markup.escape"
+    probe = tmp_path / "probe.py"
+    probe.write_text("import html\nfrom html import escape\nx = html.escape('<')\n")
+    assert sorted(html_escapers(probe)) == ["probe.py:2 from html import ...", "probe.py:3 html.escape"]

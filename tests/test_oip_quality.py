@@ -226,3 +226,119 @@ def test_exemplars_carry_their_own_informativeness_beside_each_map():
     titles = [ax.get_title() for ax in ex.figure.axes]
     assert f"map 3 · inf (exemplars) {ex.informativeness[0]:.2f}" in titles[0]
     assert f"map 9 · inf (exemplars) {ex.informativeness[1]:.2f}" in titles[3]
+
+
+def test_the_table_computes_like_the_ratio_array_it_replaces():
+    q = _table([2.0, 1.0, 0.5], [0.9, 0.9, 0.9])
+    ratio = np.array([2.0, 1.0, 0.5])
+    assert list(q == 1) == [False, True, False] and list(q != 1) == [True, False, True]
+    assert np.array_equal(q * 2, ratio * 2) and np.array_equal(1 / q, 1 / ratio)
+    assert np.array_equal(q - 1, ratio - 1) and np.array_equal(-q, -ratio) and np.array_equal(q + q, 2 * ratio)
+    assert list(q >= 1) == [True, True, False] and list(1 < q) == [True, False, False]
+    assert np.array_equal(np.log(q), np.log(ratio)) and type(q * 2) is np.ndarray
+    part = q.select([0, 2])
+    assert isinstance(part, QualityTable) and part.maps == [0, 2] and list(part) == [2.0, 0.5]
+    assert list(part["informativeness"]) == [0.9, 0.9] and part.seeds == 3 and part.source == q.source
+
+
+def test_a_sweep_split_keeps_the_quality_table_of_each_wavelength_set():
+    from cnnlive.engines.oip import by_wavelengths
+
+    images = np.random.default_rng(2).random((4, 8, 8, 1)).astype(np.float32)
+    waves = [(14.0,), (3.0,), (14.0,), (3.0,)]
+    r = OIPResult(images, np.ones(4), [0, 0, 1, 1], waves, np.zeros((0, 4)), images[None], {"layer": "c"})
+    r.quality = _table([2.0, 0.5, 3.0, 0.7], [0.9, 0.4, 0.8, 0.6], reproducibility=[1.0, 0.2, 1.0, 0.3],
+                       oip_mean=[1.0] * 4, data_mean=[0.0] * 4)
+    parts = by_wavelengths(r)
+    coarse, fine = parts[(14.0,)].quality, parts[(3.0,)].quality
+    assert isinstance(coarse, QualityTable) and coarse.maps == [0, 2] and list(coarse) == [2.0, 3.0]
+    assert list(fine["informativeness"]) == [0.4, 0.6] and list(fine["reproducibility"]) == [0.2, 0.3]
+    assert list(fine.fails) == [True, True] and not coarse.fails.any()
+
+
+class _Recorder:
+    """A job's reporter as the search sees it: records progress and images; ``stop(calls)`` says when
+    a graceful stop is requested (then every later poll is True, as with a job)."""
+
+    run_dir, end_request = None, None
+
+    def __init__(self, stop=lambda calls: False):
+        self.calls, self.images, self.logs, self.stop, self.stopped = [], 0, [], stop, False
+
+    def publish(self, channel, value):
+        self.images += channel == "images"
+        if channel == "log":
+            self.logs.append(value)
+
+    def progress(self, done, total=None):
+        self.calls.append((done, total))
+
+    def keep(self, result):
+        pass
+
+    def poll(self):
+        self.stopped = self.stopped or self.stop(self.calls)
+        return self.stopped
+
+
+def _linear_spec(steps=200):
+    import keras
+
+    inp = keras.Input((6, 6, 1))
+    model = keras.Model(inp, keras.layers.Conv2D(2, 1, use_bias=False, name="c")(inp))
+    model.get_layer("c").set_weights([np.array([[[[1.0, -1.0]]]], np.float32)])
+    spec = prepare(model, "c", [0, 1], OIPSettings(steps=steps, step_size=0.05, wavelengths=(3,),
+                                                    input_standardization="none"))
+    spec.data = np.random.default_rng(0).random((40, 6, 6, 1)).astype(np.float32)
+    return spec
+
+
+def test_progress_spans_the_extra_seeds_whose_search_runs_long_chunks_without_grids():
+    spec, rec = _linear_spec(), _Recorder()
+    q = search(spec, rec).quality
+    done = [d for d, _ in rec.calls]
+    assert {t for _, t in rec.calls} == {600.0}  # 200 steps x 3 seeds
+    assert done == sorted(done) and done[-1] == 600  # the bar fills only when the extra search ends
+    main, extra = done[:20], done[20:]
+    assert main == list(range(10, 210, 10)) and rec.images == 20  # a live grid per chunk of the search only
+    assert extra and all(b - a >= 2 * 50 for a, b in zip([200] + extra, extra))  # long chunks, 2 seeds each
+    assert np.isfinite(q["reproducibility"]).all() and q.note == ""
+
+
+def test_after_a_stop_diversity_and_reproducibility_stay_unmeasured_with_a_note():
+    import asyncio
+
+    from cnnlive.engines.oip.work import oip_work
+
+    spec = _linear_spec()
+    during_search = _Recorder(lambda calls: len(calls) >= 3)  # Stop in the search itself
+    q = search(spec, during_search).quality
+    assert len(during_search.calls) == 3  # no extra search after the stop
+    assert np.isnan(q["similarity"]).all() and np.isnan(q["reproducibility"]).all()
+    assert "reproducibility" not in q.failed(0) and "not measured" in q.note and "not measured" in repr(q)
+    assert "stopped" in q._repr_html_()
+    during_extra = _Recorder(lambda calls: calls[-1][0] > 200)  # Stop in the extra seeds' search
+    q = search(spec, during_extra).quality
+    assert during_extra.calls[-1][0] < 600 and np.isnan(q["reproducibility"]).all() and "not measured" in q.note
+    rec = _Recorder(lambda calls: len(calls) >= 3)
+    asyncio.run(oip_work(rec, spec))
+    assert any("diversity and reproducibility not measured" in line for line in rec.logs), rec.logs
+
+
+@pytest.mark.slow
+def test_a_stopped_oip_job_reports_reproducibility_unmeasured_not_failing(runs_dir):
+    import time
+
+    spec = _linear_spec()
+    job = cl.oip(spec.model, "c", maps=[0, 1], steps=100_000, step_size=0.05, wavelengths=(3,),
+                 input_standardization="none", data=spec.data)
+    deadline = time.monotonic() + 120
+    while job.progress[0] < 20 and not job.done and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert job.progress[1] == 300_000  # 100 000 steps x 3 seeds
+    job.stop()
+    job.wait(120)
+    q = job.result.quality
+    assert job.result.steps_done < 100_000 and np.isnan(q["reproducibility"]).all(), repr(q)
+    assert not any("reproducibility" in q.failed(i) for i in range(len(q))) and "not measured" in q.note
+    assert "diversity and reproducibility not measured" in job.log()

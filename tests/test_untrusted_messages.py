@@ -93,3 +93,35 @@ def test_a_schema_error_names_the_rule_not_the_value():
         validate({"type": "request", "request_id": "q", "action": "stop"})
     with pytest.raises(ProtocolError, match="type is 'hello' or 'request'"):
         validate({"type": "x" * 1000})
+
+
+def test_each_panel_message_is_held_to_the_limits_once_before_validation(monkeypatch):
+    import cnnlive.protocol as protocol
+    import cnnlive.surfaces.panel_bridge as panel_bridge
+
+    calls = []
+
+    def counting(message, *args, **kwargs):
+        calls.append("limits")
+        return check_limits(message, *args, **kwargs)
+
+    def validating(message, *args, **kwargs):
+        calls.append("schema")
+        return validate(message, *args, **kwargs)
+
+    monkeypatch.setattr(protocol, "check_limits", counting)
+    monkeypatch.setattr(panel_bridge, "check_limits", counting)
+    monkeypatch.setattr(panel_bridge, "validate", validating)
+    mgr = jobs.JobManager()
+    bridge = PanelBridge(mgr)
+    try:
+        reply = bridge.handle({"type": "request", "request_id": "q", "action": "stop", "job_id": 999})
+        assert reply["ok"] is False and "999" in reply["message"]  # validated, then an unknown job
+        assert calls == ["limits", "schema"]  # the cheap limits once, first
+        calls.clear()
+        assert bridge.handle({"type": "request", "request_id": "q", "runs": list(range(300))})["ok"] is False
+        assert calls == ["limits"]  # over the limits: the schema never sees it
+    finally:
+        bridge.close()
+    with pytest.raises(ProtocolError, match="more than 256 values"):
+        validate({"type": "request", "request_id": "q", "runs": list(range(300))})  # alone, validate still checks

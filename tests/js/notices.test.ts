@@ -79,4 +79,19 @@ describe('runs filter', () => {
     m.setRunsKind('oip');
     expect(m.visibleRuns().map(r => r.folder)).toEqual(['oip-3']);
   });
+
+  it('shows folders the kernel could not read whatever the kind', () => {
+    const m = new PanelModel();
+    m.apply(hello(1));
+    m.apply({ type: 'runs', request_id: null, folder: '/r', total: 3,
+              runs: [run('t-2', 'train'), run('oip-3', 'oip'), run('bad-1', 'unreadable')] });
+    expect(m.runsKind).toBe('train');
+    expect(m.visibleRuns().map(r => r.folder)).toEqual(['t-2', 'bad-1']);
+    m.setRunsKind('oip');
+    expect(m.visibleRuns().map(r => r.folder)).toEqual(['oip-3', 'bad-1']);
+    m.setRunsKind('dream');
+    expect(m.visibleRuns().map(r => r.folder)).toEqual(['bad-1']);
+    m.setRunsKind('all');
+    expect(m.visibleRuns().map(r => r.folder)).toEqual(['t-2', 'oip-3', 'bad-1']);
+  });
 });

@@ -282,6 +282,10 @@ describe('review fixes: frame requests, compare limit, cut lists, thinned histor
     m.apply({ type: 'runs', request_id: null, folder: '/x/runs', runs: [row(1), row(2)], total: 900 });
     expect(m.runsTotal).toBe(900);
     expect(runsFolderText(m, trans2)).toBe('showing 2 of 900 runs in runs (the newest)');
+    m.setRunsKind('oip'); // the cut list holds training runs first: say that other kinds may be missing
+    expect(runsFolderText(m, trans2)).toBe('showing 0 of 900 runs in runs (the newest) (2 of other kinds: choose all) '
+      + '(the kernel sends at most 2, training runs first: runs of other kinds may be missing; cl.runs() lists all)');
+    m.setRunsKind('train');
     m.apply({ type: 'runs', request_id: null, folder: '/x/runs', runs: [row(1), row(2)], total: 2 });
     expect(runsFolderText(m, trans2)).toBe('2 runs in runs');
   });

@@ -96,15 +96,18 @@ def _rule(error: Any) -> str:
     return f"breaks the schema's {rule} rule"
 
 
-def validate(message: Any, kind: str = "PanelMessage") -> dict[str, Any]:
+def validate(message: Any, kind: str = "PanelMessage", limits: bool = True) -> dict[str, Any]:
     """Return ``message`` if it is a valid ``kind`` message, else raise
-    ProtocolError. A panel message is first held to :func:`check_limits`,
-    and its error is short: where and which rule, never its content."""
+    ProtocolError. A panel message is first held to :func:`check_limits`
+    (``limits=False``: the caller already did, e.g. the panel bridge, so it
+    runs once per message), and its error is short: where and which rule,
+    never its content."""
     if kind not in ("PanelMessage", "KernelMessage"):
         raise ValueError(f"kind must be PanelMessage or KernelMessage, not {kind!r}")
     part = kind
     if kind == "PanelMessage":
-        check_limits(message)
+        if limits:
+            check_limits(message)
         kind_of = message.get("type") if isinstance(message, dict) else None
         part = {"hello": "PanelHello", "request": "Request"}.get(kind_of) if isinstance(kind_of, str) else None
         if part is None:

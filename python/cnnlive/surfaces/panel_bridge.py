@@ -148,7 +148,7 @@ class PanelBridge:
         except ProtocolError as exc:
             return self._reply(rid, False, str(exc)), []
         try:
-            validate(data)
+            validate(data, limits=False)  # held to the limits just above
         except ProtocolError as exc:
             query = isinstance(data, dict) and data.get("type") == "request" and \
                 data.get("action") in ("runs", "compare", "frame")

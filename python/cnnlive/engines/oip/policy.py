@@ -30,11 +30,14 @@ def _provenance(spec: OIPSpec, steps_done: int) -> dict[str, Any]:
 
 def ascend(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = None) -> OIPResult:
     """Run the search without judging it, synchronously (``ctx``: optional Reporter for progress,
-    live images and stop; without one, longer compiled chunks and no partials)."""
+    live images and stop; without one, longer compiled chunks and no partials). A reporter whose
+    ``background`` is True (the extra seeds' searches of the quality table) gets progress and
+    stop only: long chunks, no metrics, no partials, no grids."""
     from .standardization import start
 
     reporter: Reporter = ctx if ctx is not None else NullReporter()
     watched = not isinstance(reporter, NullReporter)
+    live = watched and not getattr(reporter, "background", False)
     s = spec.settings
     mode = s.input_standardization
     maps = spec.batch_maps
@@ -61,7 +64,7 @@ def ascend(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = N
     timeline.add("step 0", x, float(np.mean(best)))
     done = 0
     while done < steps and active.any():
-        k = min(s.chunk if watched else max(s.chunk, 50), steps - done)
+        k = min(s.chunk if live else max(s.chunk, 50), steps - done)
         x, scores, active, final = ascent.run(x, maps, nodes, active, k)
         curves.append(scores)
         done += k
@@ -81,14 +84,15 @@ def ascend(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = N
         timeline.add(f"step {done}", x, float(np.mean(final)))
         if watched:
             reporter.progress(done, steps)
+        if live:
             reporter.publish("metrics", {"activation": float(np.mean(final)), "best": float(np.mean(best)),
                                     "active": int(active.sum()), "step": done})
             partial = OIPResult(best_x, best, list(maps), spec.waves_per_image, np.concatenate(curves),
                                 np.stack(evolution), _provenance(spec, done), done, ~active, timeline=timeline)
             reporter.keep(partial)
             reporter.publish("images", {"image": partial.grid(), "caption": f"{spec.layer} step {done}"})
-            if reporter.poll():
-                break
+        if watched and reporter.poll():
+            break
     reason = f"converged at step {done} of {steps}" if done < steps and not active.any() else None
     if reason and watched:
         reporter.progress(done, done)  # converged: nothing is missing

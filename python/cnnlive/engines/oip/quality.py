@@ -18,13 +18,13 @@ search's weights and input standardization (``cl.oip(..., data=)``).
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import replace
 from typing import Any, Iterator
 
 import numpy as np
 
+from ...markup import escape
 from ..training.models import sub_model
 
 SAME_PATTERN = 0.8        # cosine similarity from which two OIPs count as the same pattern
@@ -36,19 +36,33 @@ COLUMNS = ("map", "ratio", "informativeness", "natural", "similarity", "reproduc
 BATCH = 256
 
 
-class QualityTable:
+class QualityTable(np.lib.mixins.NDArrayOperatorsMixin):
     """Quality per OIP image (row) and measure (column). For code written
     against the single ratio, numbers index, iteration, ``len``, ``shape``,
-    comparisons, array methods (``round``, ``max``) and ``np.asarray`` see
-    the ratio column; ``table["informativeness"]``
-    gives a column, ``.fails`` the rows failing any measure, ``.failed(i)``
-    which ones. A text table as repr, an HTML table in notebooks."""
+    arithmetic and comparisons (``q * 2``, ``q == 1``), numpy functions, array
+    methods (``round``, ``max``) and ``np.asarray`` see the ratio column;
+    ``table["informativeness"]`` gives a column, ``.select(rows)`` a table of
+    some rows, ``.fails`` the rows failing any measure, ``.failed(i)`` which
+    ones. A text table as repr, an HTML table in notebooks."""
 
-    def __init__(self, columns: dict[str, np.ndarray], seeds: int = 1, pairs: int = 0, source: str = "") -> None:
+    def __init__(self, columns: dict[str, np.ndarray], seeds: int = 1, pairs: int = 0, source: str = "",
+                 note: str = "") -> None:
         n = len(columns["map"])
         self.columns = {k: np.asarray(columns.get(k, np.full(n, np.nan)), np.int64 if k == "map" else np.float64)
                         for k in COLUMNS}
-        self.seeds, self.pairs, self.source = int(seeds), int(pairs), source
+        self.seeds, self.pairs, self.source, self.note = int(seeds), int(pairs), source, note
+
+    def select(self, rows: Any) -> "QualityTable":
+        """The table of ``rows`` only (indices or a boolean mask), every measure kept."""
+        return QualityTable({k: v[rows] for k, v in self.columns.items()}, self.seeds, self.pairs, self.source,
+                            self.note)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """Arithmetic, comparisons and ufuncs act on the ratio (as the array it was)."""
+        plain = lambda v: v.ratio if isinstance(v, QualityTable) else v  # noqa: E731
+        if "out" in kwargs:
+            kwargs["out"] = tuple(plain(o) for o in kwargs["out"])
+        return getattr(ufunc, method)(*(plain(v) for v in inputs), **kwargs)
 
     # the ratio, as result.quality was before
     @property
@@ -80,18 +94,6 @@ class QualityTable:
         if name.startswith("_") or not hasattr(np.ndarray, name) or "columns" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return getattr(self.ratio, name)
-
-    def __lt__(self, other: Any) -> np.ndarray:
-        return self.ratio < other
-
-    def __le__(self, other: Any) -> np.ndarray:
-        return self.ratio <= other
-
-    def __gt__(self, other: Any) -> np.ndarray:
-        return self.ratio > other
-
-    def __ge__(self, other: Any) -> np.ndarray:
-        return self.ratio >= other
 
     @property
     def maps(self) -> list[int]:
@@ -156,10 +158,11 @@ class QualityTable:
         widths = [max(len(r[j]) for r in rows) for j in range(len(self.HEADERS))]
         lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
         return (f"QualityTable ({len(self)} OIPs, {self.seeds} seeds per map, {self.pairs} query pairs"
-                f"{', ' + self.source if self.source else ''})\n" + "\n".join(lines))
+                f"{', ' + self.source if self.source else ''})\n" + "\n".join(lines)
+                + (f"\nnote: {self.note}" if self.note else ""))
 
     def _repr_html_(self) -> str:
-        e = html.escape
+        e = escape
         head = "".join(f"<th>{e(h)}</th>" for h in self.HEADERS)
         body = []
         for i in range(len(self)):
@@ -168,7 +171,8 @@ class QualityTable:
         caption = e(f"OIP quality: {len(self)} OIPs, {self.seeds} seeds per map, {self.pairs} query pairs per "
                     f"map{', ' + self.source if self.source else ''}; red rows fail a measure (ratio < 1, "
                     f"informativeness < {PASS['informativeness']}, reproducibility < {PASS['reproducibility']}"
-                    f", or below the data mean)")
+                    f", or below the data mean)"
+                    + (f"; note: {self.note}" if self.note else ""))
         return (f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
                 f"<tbody>{''.join(body)}</tbody></table>")
 
@@ -211,29 +215,59 @@ def _pair_stats(f: np.ndarray) -> tuple[float, float]:
     return float(pairs.mean()), float((pairs >= SAME_PATTERN).mean())
 
 
-class _PollOnly:
-    """Lets the extra searches stop and cancel with the job, publishing nothing."""
+class ProgressPart:
+    """A job's reporter for one part of a search judged with extra seeds: its
+    progress ``(done, total)`` reaches the job as ``(offset + done * scale,
+    offset + total * scale + rest)``, so the bar spans steps x seeds. With
+    ``background`` (the extra seeds' search) it passes on progress, stop and
+    cancel only: ``ascend`` then runs long chunks and builds no grids."""
 
-    def __init__(self, reporter: Any) -> None:
+    def __init__(self, reporter: Any, offset: float = 0.0, scale: float = 1.0, rest: float = 0.0,
+                 background: bool = False) -> None:
+        self._reporter, self.offset, self.scale, self.rest = reporter, offset, scale, rest
+        self.background = background
         self.poll = reporter.poll
 
-    def publish(self, channel: str, value: Any) -> None:
-        return None
-
     def progress(self, done: float, total: float | None = None) -> None:
-        return None
+        self._reporter.progress(self.offset + done * self.scale,
+                                None if total is None else self.offset + total * self.scale + self.rest)
+
+    def publish(self, channel: str, value: Any) -> None:
+        if not self.background:
+            self._reporter.publish(channel, value)
 
     def keep(self, result: Any) -> None:
-        return None
+        if not self.background:
+            self._reporter.keep(result)
+
+    def __getattr__(self, name: str) -> Any:  # run_dir, stopping, checkpoint, ... of the job's reporter
+        if name.startswith("__") or name == "_reporter":
+            raise AttributeError(name)
+        return getattr(self._reporter, name)
+
+
+def watched(reporter: Any) -> bool:
+    from ...jobs.reporter import NullReporter
+
+    return reporter is not None and not isinstance(reporter, NullReporter)
+
+
+def stopped_early(spec: Any, result: Any) -> bool:
+    """Whether a stop ended ``result``'s search before its steps (not a convergence)."""
+    from ...config import config
+
+    return result.reason is None and result.steps_done < config.capped_steps(spec.settings.steps)
 
 
 def other_seeds(spec: Any, result: Any, seeds: int, reporter: Any = None) -> np.ndarray | None:
     """The OIPs of ``seeds - 1`` more searches with other seeds, in one batch:
-    (seeds - 1, N, H, W, C), or None for ``seeds <= 1``. With a job's
-    ``reporter`` they stop and cancel with the job."""
-    if seeds <= 1:
+    (seeds - 1, N, H, W, C); None for ``seeds <= 1``, and when a stop ended
+    ``result``'s search or these searches early (barely started OIPs would
+    pass for diverse, not reproducible patterns). With a job's ``reporter``
+    they stop and cancel with the job and report progress after ``result``'s
+    steps (the job's bar spans steps x seeds), in long chunks, publishing nothing."""
+    if seeds <= 1 or stopped_early(spec, result):
         return None
-    from ...jobs.reporter import NullReporter
     from .policy import ascend
     from .spec import OIPSpec
 
@@ -241,8 +275,11 @@ def other_seeds(spec: Any, result: Any, seeds: int, reporter: Any = None) -> np.
     settings = replace(spec.settings, seed=base + 7919)
     again = OIPSpec(spec.model, spec.layer, list(spec.maps) * (seeds - 1), settings, spec.layer_shape,
                     spec.input_shape, list(spec.waves_per_image) * (seeds - 1))
-    quiet = None if reporter is None or isinstance(reporter, NullReporter) else _PollOnly(reporter)
-    images = ascend(again, quiet).images
+    part = ProgressPart(reporter, result.steps_done, seeds - 1, background=True) if watched(reporter) else None
+    extra = ascend(again, part)
+    if stopped_early(again, extra):
+        return None
+    images = extra.images
     return images.reshape((seeds - 1, len(result.images)) + images.shape[1:])
 
 
@@ -281,6 +318,9 @@ def quality_table(spec: Any, result: Any, x: np.ndarray, seeds: int = 3, reporte
     rows, maps = len(images), [int(m) for m in result.maps]
     oip_act, oip_feat = _pooled(acts_sub, images), z(_pooled(feats, images))
     extra = other_seeds(spec, result, seeds, reporter)
+    note = "" if seeds <= 1 or extra is not None else (
+        "diversity and reproducibility not measured: the job was stopped before the searches with other "
+        "seeds ended")
     extra_feat = None if extra is None else z(_pooled(feats, extra.reshape((-1,) + images.shape[1:]))).reshape(
         len(extra), rows, -1)
     refs, queries = np.arange(0, len(xs), 2), np.arange(1, len(xs), 2)
@@ -305,8 +345,8 @@ def quality_table(spec: Any, result: Any, x: np.ndarray, seeds: int = 3, reporte
             cols["similarity"][i], cols["reproducibility"][i] = _pair_stats(
                 np.concatenate([oip_feat[i:i + 1], extra_feat[:, i]]))
     return QualityTable(cols, seeds=max(1, seeds), pairs=q * q if len(queries) >= 2 else 0,
-                        source=f"{len(xs)} held-out images")
+                        source=f"{len(xs)} held-out images", note=note)
 
 
-__all__ = ["COLUMNS", "PASS", "QualityTable", "SAME_PATTERN", "feature_model", "natural_informativeness",
-           "other_seeds", "quality_table"]
+__all__ = ["COLUMNS", "PASS", "ProgressPart", "QualityTable", "SAME_PATTERN", "feature_model", "natural_informativeness",
+           "other_seeds", "quality_table", "stopped_early"]

@@ -154,6 +154,14 @@ class OIPTimeline(list):
                              self[-1]._grid_of, path, ms_per_frame)
 
 
+def _rows(quality: Any, idx: list[int]) -> Any:
+    """Rows ``idx`` of a quality table (every measure), or of a bare ratio array."""
+    if quality is None:
+        return None
+    select = getattr(quality, "select", None)
+    return select(idx) if select is not None else np.asarray(quality)[idx]
+
+
 def by_wavelengths(result: OIPResult) -> dict[tuple[float, ...], OIPResult]:
     """A sweep's result (``sweep=True``: one image per map and wavelength) as
     one result per wavelength set, in search order: images, activations,
@@ -171,7 +179,7 @@ def by_wavelengths(result: OIPResult) -> dict[tuple[float, ...], OIPResult]:
             curves[:, idx] if curves.ndim == 2 and curves.shape[1] == len(result.maps) else curves,
             np.asarray(result.evolution)[:, idx] if np.ndim(result.evolution) >= 2 else result.evolution,
             dict(result.provenance, wavelengths=list(waves)), result.steps_done, pick(result.converged),
-            pick(result.quality), pick(result.oip_mean), pick(result.data_best), pick(result.data_best_index))
+            _rows(result.quality, idx), pick(result.oip_mean), pick(result.data_best), pick(result.data_best_index))
     return out
 
 

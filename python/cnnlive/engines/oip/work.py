@@ -23,6 +23,11 @@ def search(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = N
     live images and stop; without one, longer compiled chunks and no
     partials); with ``spec.data``, judge the images against it."""
     reporter: Reporter = ctx if ctx is not None else NullReporter()
+    seeds = spec.quality_seeds if spec.data is not None else 1
+    if seeds > 1 and not isinstance(reporter, NullReporter):  # the bar spans these steps and the extra seeds'
+        from .quality import ProgressPart
+
+        ctx = ProgressPart(reporter, rest=config.capped_steps(spec.settings.steps) * (seeds - 1))
     result = ascend(spec, ctx, x0)
     if spec.data is not None:
         from .judge import oip_quality
@@ -56,6 +61,8 @@ async def oip_work(ctx: Any, spec: OIPSpec) -> OIPResult:
             below = [m for m, b in zip(result.maps, result.quality.below_mean) if b]
             if below:  # layers without a ReLU: no pattern found, not a pattern
                 note += f"; maps {below[:12]} end at or below their data mean (no pattern)"
+        if getattr(result.quality, "note", ""):
+            note += f"; {result.quality.note}"
         ctx.publish("log", f"quality: {note}\n")
         ctx.publish("images", {"image": result.grid(), "caption": f"{spec.layer}: {note}"})
     if ctx.run_dir:
