@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..config import config
+from ..events.channels import point
 from ..imaging import enhance_contrast, to_uint8
 from ..jobs.reporter import NullReporter, Reporter
 from .ascent import Ascent, ascent_for
@@ -262,8 +263,8 @@ def search(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = N
         timeline.add(f"step {done}", x, float(np.mean(final)))
         if watched:
             reporter.progress(done, steps)
-            reporter.publish("metrics", {"activation": float(np.mean(final)), "best": float(np.mean(best)),
-                                    "active": int(active.sum()), "step": done})
+            reporter.publish("metrics", point({"activation": float(np.mean(final)), "best": float(np.mean(best)),
+                                               "active": int(active.sum())}, done))
             partial = OIPResult(best_x, best, list(maps), spec.waves_per_image, np.concatenate(curves),
                                 np.stack(evolution), _provenance(spec, done), done, ~active, timeline=timeline)
             reporter.keep(partial)
@@ -403,7 +404,7 @@ async def oip_every_epoch_work(ctx: Any, training_job: Any, spec: OIPSpec) -> li
             results.add(r)
             ctx.keep(results)
             ctx.publish("images", {"image": r.grid(), "caption": f"{spec.layer} after epoch {epochs}"})
-            ctx.publish("metrics", {"activation": float(np.mean(r.activations)), "step": epochs})
+            ctx.publish("metrics", point({"activation": float(np.mean(r.activations))}, epochs))
         if finished and epochs == seen:
             return results
         if await ctx.checkpoint():
