@@ -22,7 +22,13 @@ function known(trans: TranslationBundle): Record<string, [string, Unit]> {
     lr: [trans.__('learning rate'), 'sci'],
     learning_rate: [trans.__('learning rate'), 'sci'],
     samples_per_s: [trans.__('samples/s'), 'rate'],
+    batches_per_s: [trans.__('batches/s'), 'rate'],
     batch_time: [trans.__('time per batch'), 'seconds'],
+    // cnnlive's own series where a user metric took the plain name (that one keeps it)
+    cnnlive_lr: [trans.__('learning rate'), 'sci'],
+    cnnlive_samples_per_s: [trans.__('samples/s'), 'rate'],
+    cnnlive_batches_per_s: [trans.__('batches/s'), 'rate'],
+    cnnlive_batch_time: [trans.__('time per batch'), 'seconds'],
     time_per_batch: [trans.__('time per batch'), 'seconds'],
     activation: [trans.__('activation'), 'plain'],
     best: [trans.__('best activation'), 'plain'],
@@ -30,8 +36,15 @@ function known(trans: TranslationBundle): Record<string, [string, Unit]> {
   };
 }
 
-/** Keys shown elsewhere on the card, not as metrics. */
-export const HIDDEN_METRICS = new Set(['epoch', 'epochs', 'step']);
+/** Keys shown elsewhere on the card, not as metrics (the kernel sends cnnlive's
+ *  own epoch as the card's epoch; a user metric named `epoch` or `step` is shown). */
+export const HIDDEN_METRICS = new Set(['epochs', 'cnnlive_epoch']);
+
+/** A key named like one of cnnlive's series is the user's own metric when
+ *  cnnlive's twin `cnnlive_<key>` is beside it: then it keeps its plain name. */
+function usersOwn(key: string, keys: Iterable<string>): boolean {
+  return !key.startsWith('cnnlive_') && new Set(keys).has(`cnnlive_${key}`);
+}
 
 function number(v: number): string {
   if (v === 0) {
@@ -66,13 +79,13 @@ export function formatValue(v: number, unit: Unit): string {
 
 /** A readable label for any metric key: known keys get their name, others
  *  lose their underscores ("val_top3" -> "val top3"). */
-export function metricLabel(key: string, trans: TranslationBundle): string {
-  const k = known(trans)[key];
+export function metricLabel(key: string, trans: TranslationBundle, keys: Iterable<string> = []): string {
+  const k = usersOwn(key, keys) ? undefined : known(trans)[key];
   return k ? k[0] : key.replace(/_+/g, ' ').trim();
 }
 
-function unitOf(key: string, trans: TranslationBundle): Unit {
-  const k = known(trans)[key];
+function unitOf(key: string, trans: TranslationBundle, keys: Iterable<string> = []): Unit {
+  const k = usersOwn(key, keys) ? undefined : known(trans)[key];
   if (k) {
     return k[1];
   }
@@ -85,17 +98,18 @@ export function formatMetrics(
   trans: TranslationBundle
 ): MetricText[] {
   const order = Object.keys(known(trans));
+  const keys = Object.keys(metrics);
   const rank = (k: string) => {
-    const i = order.indexOf(k);
+    const i = usersOwn(k, keys) ? -1 : order.indexOf(k);
     return i < 0 ? order.length : i;
   };
-  return Object.keys(metrics)
+  return keys
     .filter(k => !HIDDEN_METRICS.has(k) && Number.isFinite(metrics[k]))
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
     .map(key => ({
       key,
-      label: metricLabel(key, trans),
-      value: formatValue(metrics[key], unitOf(key, trans))
+      label: metricLabel(key, trans, keys),
+      value: formatValue(metrics[key], unitOf(key, trans, keys))
     }));
 }
 
@@ -137,17 +151,20 @@ export function sparklinePath(
     .join(' ');
 }
 
-/** History keys that are not metrics to compare. */
-const NOT_COMPARED = new Set(['epoch', 'epochs', 'step', 'scope', 'lr', 'learning_rate']);
+/** History keys that are not metrics to compare: the learning rate
+ *  (cnnlive's, also as `cnnlive_lr`), cnnlive's own `cnnlive_*` series. */
+const NOT_COMPARED = new Set(['epochs', 'lr', 'learning_rate']);
 
 /** The metric base names of compared histories (`val_loss` counts as
- *  `loss`), loss and accuracy first. */
+ *  `loss`; a user metric named `lr`, `epoch` or `step` is one), loss and
+ *  accuracy first. */
 export function compareMetrics(histories: Record<string, (number | null)[]>[]): string[] {
   const names: string[] = [];
   for (const h of histories) {
     for (const key of Object.keys(h)) {
       const base = key.startsWith('val_') ? key.slice(4) : key;
-      if (!NOT_COMPARED.has(base) && !names.includes(base)) {
+      const own = base.startsWith('cnnlive_') || (NOT_COMPARED.has(base) && !usersOwn(base, Object.keys(h)));
+      if (!own && !names.includes(base)) {
         names.push(base);
       }
     }

@@ -204,7 +204,7 @@ export class RunsView {
       const { lines, lo, hi, epochs } = chartLines(histories, base, 240, 90, epochNumbers);
       const box = el('div', 'jp-cnnlive-chart');
       box.dataset.metric = base;
-      const title = el('div', 'jp-cnnlive-chart-title', metricLabel(base, t));
+      const title = el('div', 'jp-cnnlive-chart-title', metricLabel(base, t, histories.flatMap(h => Object.keys(h))));
       const chart = svg('svg', { viewBox: '0 0 240 90', preserveAspectRatio: 'none', class: 'jp-cnnlive-chart-svg' });
       for (const line of lines) {
         const path = svg('path', {

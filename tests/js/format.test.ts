@@ -14,7 +14,7 @@ const trans = {
 describe('metric labels and units', () => {
   it('names known metrics and gives them units', () => {
     const shown = formatMetrics(
-      { val_accuracy: 0.9134, loss: 0.25, lr: 0.001, samples_per_s: 812.4, batch_time: 0.0193, accuracy: 0.5, epoch: 2 },
+      { val_accuracy: 0.9134, loss: 0.25, lr: 0.001, samples_per_s: 812.4, batch_time: 0.0193, accuracy: 0.5, epochs: 2 },
       trans
     );
     expect(shown.map(m => m.label)).toEqual([

@@ -19,7 +19,9 @@ from .bounded import ByteCache, UnreadableFile, display_name, folder_problem, lo
 
 log = logging.getLogger("cnnlive")
 
-NOT_METRICS = ("step", "epoch", "scope", "__step__")
+#: Keys of an epoch history that are not metrics: the live channels' x positions and scope
+#: (events.channels.STEP/SCOPE); "step", "epoch" and "scope" are metrics like any other.
+NOT_METRICS = ("__step__", "__scope__")
 
 
 @dataclass

@@ -4,6 +4,13 @@ Views and the panel transport *pull* at their own rate: they read the latest
 value of a channel (latest wins) and the metric history, which is kept
 complete up to a cap and then down-sampled by two, so a job that runs for
 days holds at most ``cap`` points per series.
+
+A metrics dict is ``{name: number}``. cnnlive's publishers put a point's x
+position under :data:`STEP` (``"__step__"``) and its scope (``"batch"`` or
+``"epoch"``) under :data:`SCOPE` (``"__scope__"``), so every other key,
+``step`` and ``scope`` included, is a metric. A dict without them (older
+publishers, ``ctx.publish("metrics", {"loss": l, "step": i})``) gives its
+position and scope as ``step`` and ``scope``, as before.
 """
 
 from __future__ import annotations
@@ -14,6 +21,20 @@ from collections import deque
 from typing import Any, Callable
 
 CHANNELS = ("status", "metrics", "images", "log")
+#: Reserved keys of a metrics dict: the point's x position and its scope (never metrics).
+STEP, SCOPE = "__step__", "__scope__"
+
+
+def point(values: dict[str, Any], step: float, scope: str = "batch") -> dict[str, Any]:
+    """A metrics dict to publish: ``values`` (any names) at ``step`` in ``scope``."""
+    return {**values, STEP: step, SCOPE: scope}
+
+
+def metric_items(value: dict[str, Any]) -> dict[str, Any]:
+    """The metrics of a published dict, without its position and scope
+    (:data:`STEP`/:data:`SCOPE`, or ``step``/``scope`` in a dict without them)."""
+    reserved = (STEP, SCOPE) if STEP in value or SCOPE in value else ("step", "scope")
+    return {k: v for k, v in value.items() if k not in reserved}
 
 
 class MetricHistory:
@@ -128,14 +149,14 @@ class Channels:
     def _add_metrics(self, value: dict[str, Any]) -> None:
         if not isinstance(value, dict):
             raise TypeError("metrics must be a dict of name -> number")
-        scope = value.get("scope", "batch")
+        envelope = STEP in value or SCOPE in value
+        scope = value.get(SCOPE if envelope else "scope", "batch")
         history = self.epoch if scope == "epoch" else self.batch
-        step = value.get("step", history.count("__step__"))
-        history.add("__step__", step, step)
-        for name, number in value.items():
-            if name in ("scope", "step") or not isinstance(number, (int, float)):
-                continue
-            history.add(name, step, number)
+        step = value.get(STEP if envelope else "step", history.count(STEP))
+        history.add(STEP, step, step)
+        for name, number in metric_items(value).items():
+            if name != STEP and isinstance(number, (int, float)):
+                history.add(name, step, number)
 
     def _add_log(self, text: str) -> None:
         text = self._partial + text
@@ -164,14 +185,27 @@ class Channels:
         return lines if last is None else lines[-last:]
 
     def history(self, scope: str = "batch") -> dict[str, list[float]]:
-        """Metric history as ``{name: [values]}`` plus ``step``."""
+        """Metric history as ``{name: [values]}`` plus the x positions under
+        :data:`STEP` (a metric named ``step`` is one like any other)."""
         with self._lock:
             source = self.epoch if scope == "epoch" else self.batch
-            out = {"step": source.steps("__step__")}
+            out = {STEP: source.steps(STEP)}
             for name in source.names():
-                if name != "__step__":
+                if name != STEP:
                     out[name] = source.values(name)
         return out
+
+    def last(self, name: str, scope: str = "batch") -> float | None:
+        """The newest kept value of one metric (None: none yet)."""
+        with self._lock:
+            values = (self.epoch if scope == "epoch" else self.batch)._values.get(name)
+            return values[-1] if values else None
+
+    def names(self, scope: str = "batch") -> list[str]:
+        """The metric names of one scope's history (without :data:`STEP`)."""
+        with self._lock:
+            source = self.epoch if scope == "epoch" else self.batch
+            return [n for n in source.names() if n != STEP]
 
     def values(self, name: str, scope: str = "batch") -> list[float]:
         """One metric's (down-sampled) values, without copying the others."""

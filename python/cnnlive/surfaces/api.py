@@ -325,7 +325,9 @@ def compare(*sources: Any, metrics: Sequence[str] | str | None = None, folder: s
     if isinstance(metrics, str):
         metrics = [metrics]
     if metrics is None:
-        metrics = [m for m in ("loss", "accuracy") if m in available] or [m for m in available if m != "lr"][:2]
+        own = ("lr",) if "cnnlive_lr" not in available else ()  # cnnlive's rate, unless a user metric took "lr"
+        metrics = [m for m in ("loss", "accuracy") if m in available] or [
+            m for m in available if m not in own and not m.startswith("cnnlive_")][:2]
         if not metrics:
             raise ValueError("none of the sources has epoch metrics yet")
     for m in metrics:

@@ -226,7 +226,7 @@ class Controls(w.VBox):
         if len(form.children) != 3:
             return
         latest = job.channels.latest("metrics") or {}
-        lr = job.steering.pending_learning_rate or latest.get("lr")
+        lr = job.steering.pending_learning_rate or latest.get("cnnlive_lr", latest.get("lr"))  # a user "lr" moves it
         total = job.steering.epochs or getattr(job.result, "epochs_total", None) or latest.get("epochs")
         form.children[0].placeholder = f"{lr:.3g}" if isinstance(lr, (int, float)) and lr > 0 else "new value"
         form.children[1].placeholder = f"{total:g}" if isinstance(total, (int, float)) and total > 0 else "total"

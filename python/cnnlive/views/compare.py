@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..events import Channels
+from ..events import STEP, Channels
 from ..events.watch import Watch, as_watch
 from .live import renderer
 from .view import View
@@ -168,7 +168,7 @@ class CompareView(View):
             return np.arange(1, len(values) + 1, dtype=float), values
         hist = source.channels.history("epoch")
         values = np.asarray(hist.get(key, []), float)
-        x = np.asarray(hist.get("step", []), float)[: len(values)]
+        x = np.asarray(hist.get(STEP, []), float)[: len(values)]
         return x, values[: len(x)]
 
     def update(self) -> bool:

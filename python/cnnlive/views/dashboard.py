@@ -7,12 +7,16 @@ from typing import Any
 
 import numpy as np
 
+from ..events.channels import STEP
 from .layout import _grow, _smooth, _thin, columns, figure_inches, grid_positions, row_counts, x_limit
 from .resources import ResourceGraphs
 from .view import View
 
 
-NOT_METRICS = ("step", "scope", "epoch", "epochs", "lr", "batch_time", "samples_per_s", "batches_per_s")
+#: cnnlive's own series (drawn apart, or as the x axis), unless a user metric took the name (then
+#: cnnlive's is ``cnnlive_<name>``); ``epochs`` is a planned total, never drawn.
+OWN_SERIES = ("epoch", "lr", "batch_time", "samples_per_s", "batches_per_s")
+NOT_METRICS = (STEP, "epochs")
 
 
 def own_key(history: dict[str, list[float]], name: str) -> str:
@@ -28,9 +32,8 @@ def metric_names(batch: dict[str, list[float]], epoch: dict[str, list[float]]) -
     names: list[str] = []
     for key in list(batch) + list(epoch):
         base = key[4:] if key.startswith("val_") else key
-        user = base not in NOT_METRICS or base not in ("step", "scope") and (
-            f"cnnlive_{base}" in batch or f"cnnlive_{base}" in epoch)
-        if user and not base.startswith("cnnlive_") and base not in names:
+        own = base in OWN_SERIES and f"cnnlive_{base}" not in batch and f"cnnlive_{base}" not in epoch
+        if key not in NOT_METRICS and not own and not base.startswith("cnnlive_") and base not in names:
             names.append(base)
     return sorted(names, key=lambda k: (k != "loss", names.index(k)))
 
@@ -186,9 +189,9 @@ class TrainingDashboard(View):
         if metrics + extra != self.panels:
             self._name_slots(metrics, extra)
             changed = True
-        n = len(batch.get("step", []))
+        n = len(batch.get(STEP, []))
         x = self._x(batch, n)
-        ex = epoch.get("step", [])
+        ex = epoch.get(STEP, [])
         wanted: dict[str, float] = {"x": float(x[-1]) if n else 0.0}
         # about a point per pixel column for the raw batch values, one per two for smooth lines
         column = max(50, int(self.slots[0].bbox.width))

@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from ..events.channels import metric_items
 from ..events.watch import Watch, WatchSource, as_watch
 from .frames import to_png
 from .resources import ResourceMeter
@@ -41,11 +42,27 @@ def _sparkline(job: Watch) -> list[float]:
     return []
 
 
-def _epoch(metrics: dict[str, Any], result: Any = None) -> dict[str, Any] | None:
-    """Epoch (1-based) and total from Keras-style metrics ``epoch``/``epochs``;
-    without ``epochs``, the total of the kept training result (it follows
-    ``job.adjust(epochs=)``)."""
-    current, total = metrics.get("epoch"), metrics.get("epochs")
+def _own_twins(job: Watch, metrics: dict[str, Any]) -> set[str]:
+    """Names a user metric took from cnnlive's series (training keeps its own
+    as ``cnnlive_<name>``). Each twin the latest point lacks (an epoch's row
+    has no batch time) is added from the batch history, so the panel can
+    always tell the user's metric (plain name) from cnnlive's."""
+    taken = set()
+    for name in job.channels.names("batch"):
+        if name.startswith("cnnlive_"):
+            taken.add(name[len("cnnlive_"):])
+            if name not in metrics:
+                last = job.channels.last(name)
+                if last is not None:
+                    metrics[name] = last
+    return taken
+
+
+def _epoch(metrics: dict[str, Any], result: Any = None, key: str = "epoch") -> dict[str, Any] | None:
+    """Epoch (1-based) and total from Keras-style metrics ``epoch`` (or
+    ``key``) and ``epochs``; without ``epochs``, the total of the kept
+    training result (it follows ``job.adjust(epochs=)``)."""
+    current, total = metrics.get(key), metrics.get("epochs")
     if not _finite(current) or current < 0:
         return None
     if not _finite(total):
@@ -65,11 +82,12 @@ def _snapshots(result: Any) -> dict[str, Any] | None:
 def card(source: Any) -> dict[str, Any]:
     """The panel's view of one job (a protocol ``Card``); ``source``: its watch."""
     job = as_watch(source)
-    metrics = job.channels.latest("metrics") or {}
+    metrics = metric_items(job.channels.latest("metrics") or {})
     status = job.channels.latest("status") or {}
     frac = job.progress_fraction
     result = job.result
-    epoch = _epoch(metrics, result)
+    own_epoch = "cnnlive_epoch" if "epoch" in _own_twins(job, metrics) else "epoch"  # the card's epoch
+    epoch = _epoch(metrics, result, own_epoch)
     snapshots = _snapshots(result)
     return {
         "id": job.id,
@@ -78,7 +96,7 @@ def card(source: Any) -> dict[str, Any]:
         "state": job.state.value,
         "progress": None if frac is None else round(frac, 4),
         "elapsed": round(job.elapsed, 2),
-        "metrics": {k: float(v) for k, v in metrics.items() if _finite(v) and k != "step"},
+        "metrics": {k: float(v) for k, v in metrics.items() if _finite(v) and k not in (own_epoch, "epochs")},
         "sparkline": _sparkline(job),
         "log_tail": [line[:300] for line in job.channels.log_lines(LOG_LINES)],
         "note": status.get("note") if isinstance(status, dict) else None,

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ...config import config
+from ...events.channels import point
 from ...jobs.reporter import NullReporter, Reporter
 from .ascent import ascent_for
 from .noise import initial_noise
@@ -85,8 +86,8 @@ def ascend(spec: OIPSpec, ctx: Reporter | None = None, x0: np.ndarray | None = N
         if watched:
             reporter.progress(done, steps)
         if live:
-            reporter.publish("metrics", {"activation": float(np.mean(final)), "best": float(np.mean(best)),
-                                    "active": int(active.sum()), "step": done})
+            reporter.publish("metrics", point({"activation": float(np.mean(final)), "best": float(np.mean(best)),
+                                               "active": int(active.sum())}, done))
             partial = OIPResult(best_x, best, list(maps), spec.waves_per_image, np.concatenate(curves),
                                 np.stack(evolution), _provenance(spec, done), done, ~active, timeline=timeline)
             reporter.keep(partial)

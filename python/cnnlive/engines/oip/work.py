@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ...config import config
+from ...events.channels import point
 from ...jobs.reporter import NullReporter, Reporter
 from .checks import snapshot_model
 from .policy import ascend
@@ -111,7 +112,7 @@ async def oip_every_epoch_work(ctx: Any, training_job: Any, spec: OIPSpec) -> li
             results.add(r)
             ctx.keep(results)
             ctx.publish("images", {"image": r.grid(), "caption": f"{spec.layer} after epoch {epochs}"})
-            ctx.publish("metrics", {"activation": float(np.mean(r.activations)), "step": epochs})
+            ctx.publish("metrics", point({"activation": float(np.mean(r.activations))}, epochs))
             record_epoch_quality(ctx, r, epochs)
         if finished and epochs == seen:
             return results
@@ -128,7 +129,7 @@ def record_epoch_quality(ctx: Any, result: OIPResult, epoch: int) -> None:
     if summary is None or epoch < 1:
         return
     row = {f"oip_{k}": v for k, v in summary().items()}
-    ctx.publish("metrics", {**row, "step": epoch, "scope": "epoch"})
+    ctx.publish("metrics", point(row, epoch, "epoch"))
     if not getattr(ctx, "run_dir", None):
         return
     import json

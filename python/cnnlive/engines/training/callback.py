@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ...events.channels import point
 from ...jobs.reporter import NullReporter, Reporter
 from ..backend import keras
 from .fitwatch import END_OF_DATA, caller_frame, early_stop_reason, fit_frame, training_rates, wrap_callback_list
@@ -20,8 +21,9 @@ def _scalars(logs: Any) -> dict[str, float]:
     return {k: float(v) for k, v in (logs or {}).items() if np.isscalar(v) or np.ndim(v) == 0}
 
 
-#: cnnlive's own series beside the user's metrics (learning rate, batch time, speed, epoch, step).
-OWN_SERIES = ("lr", "batch_time", "samples_per_s", "batches_per_s", "epoch", "step", "scope")
+#: cnnlive's own series beside the user's metrics (learning rate, batch time, speed, epoch); a
+#: point's step and scope travel apart from the metrics (events.channels.point), never as metrics.
+OWN_SERIES = ("lr", "batch_time", "samples_per_s", "batches_per_s", "epoch")
 
 
 def own_series(own: dict[str, float], user: dict[str, float]) -> dict[str, float]:
@@ -30,7 +32,7 @@ def own_series(own: dict[str, float], user: dict[str, float]) -> dict[str, float
     out = {}
     for k, v in own.items():
         name = k
-        while name in user or name in ("step", "scope"):
+        while name in user:
             name = "cnnlive_" + name
         out[name] = v
     return out
@@ -320,7 +322,7 @@ class LiveCallback(keras.callbacks.Callback):
         row.update(own_series(own, row))
         for k, v in row.items():
             self.batch_history.setdefault(k, []).append(v)
-        self._publish("metrics", {**row, "step": self._step, "scope": "batch"})
+        self._publish("metrics", point(row, self._step, "batch"))
         self._step += 1
         target = self._target_epochs()
         if target and self.steps_per_epoch:
@@ -339,7 +341,7 @@ class LiveCallback(keras.callbacks.Callback):
         self.result.epochs_done += 1
         if self.model is not None:
             self.model._cnnlive_epoch = epoch + 1
-        self._publish("metrics", {**row, "step": epoch + 1, "scope": "epoch"})
+        self._publish("metrics", point(row, epoch + 1, "epoch"))
         self._publish("log", f"epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4g}" for k, v in row.items()) + "\n")
         self._steer_at_epoch_end()
 
