@@ -71,7 +71,7 @@ def xy(n=96):
 
 @pytest.mark.slow
 def test_own_fit_channels_card_and_dashboard_keep_user_names():
-    from cnnlive.views.live import TrainingDashboard
+    from cnnlive.views.dashboard import TrainingDashboard
     from cnnlive.views.panel_transport import card
 
     cb = cl.LiveCallback(name="names")
@@ -103,7 +103,7 @@ def test_own_fit_channels_card_and_dashboard_keep_user_names():
     for key in view.panels[1:4]:
         assert list(view.lines[f"b_{key}"].get_data()[1]) == [USER[key]] * 6
         assert list(view.lines[f"e_{key}"].get_data()[0]) == [1.0, 2.0]  # epoch points at their epochs
-    from cnnlive.views.live import metric_names
+    from cnnlive.views.dashboard import metric_names
 
     names = metric_names(channels.history("batch"), channels.history("epoch"))
     assert names[0] == "loss" and sorted(names[1:]) == sorted(USER)  # the dashboard draws the first four

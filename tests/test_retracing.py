@@ -7,8 +7,8 @@ import logging
 import numpy as np
 import pytest
 
-from cnnlive.engines.ascent import traces
-from cnnlive.engines.objectives import Layer, Map, Node
+from cnnlive.engines.oip.ascent import traces
+from cnnlive.engines.oip.objectives import Layer, Map, Node
 from cnnlive.engines.oip import OIPSettings, prepare, search
 
 pytestmark = pytest.mark.slow
