@@ -5,8 +5,9 @@ view too."""
 
 from __future__ import annotations
 
-import html
 from typing import Any, Sequence
+
+from ..markup import escape
 
 
 class Text(str):
@@ -32,9 +33,9 @@ class Table(Text):
 
     def _repr_html_(self) -> str:
         if not self.rows:
-            return f"<p>{html.escape(str(self))}</p>"
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in self.columns)
+            return f"<p>{escape(str(self), None)}</p>"
+        head = "".join(f"<th>{escape(c)}</th>" for c in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{escape(str(r.get(c, '')))}</td>" for c in self.columns)
                        + "</tr>" for r in self.rows)
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
