@@ -164,7 +164,7 @@ class Controls(w.VBox):
                 pause = w.Button(description="Pause", icon="pause", layout=w.Layout(width="90px"))
                 stop = w.Button(description="Stop", icon="stop", layout=w.Layout(width="80px"))
                 cancel = w.Button(description="Cancel", icon="times", layout=w.Layout(width="90px"))
-                pause.on_click(lambda _, j=job: self._act(j.resume if j.state.value == "paused" else j.pause))
+                pause.on_click(lambda _, j=job: self._act(j.resume if j.paused else j.pause))
                 stop.on_click(lambda _, j=job: self._act(j.stop))
                 cancel.on_click(lambda _, j=job: self._act(j.cancel))
                 self._rows[job.id] = (label, pause, stop, cancel, self._adjust_form(job))
@@ -173,7 +173,7 @@ class Controls(w.VBox):
             label.value = (f"<code>#{job.id} {escape(job.name)} · {escape(job.kind)} · "
                            f"<b>{escape(job.state.value)}</b>"
                            f"{'' if frac is None else f' · {100 * frac:.0f}%'} · {job.elapsed:.0f}s</code>")
-            paused = job.state.value == "paused"
+            paused = job.paused and not job.done  # paused, or pausing: Resume takes the pause back
             pause.description, pause.icon = ("Resume", "play") if paused else ("Pause", "pause")
             pause.disabled = job.state.value not in ("running", "paused")
             stop.disabled = job.state.value not in ("running", "paused")
