@@ -224,3 +224,61 @@ def test_a_pending_pause_is_taken_back_by_resume():
     assert replies["again"].startswith(f"job {job.id}: already pausing")
     assert replies["resume"] == f"job {job.id}: resumed" and replies["after"] is JobState.RUNNING
     assert job.state is JobState.COMPLETED and len(cb.result.batch_history["loss"]) == 4
+
+
+def test_several_rates_share_the_rate_axis_and_the_placeholder_is_cnnlives():
+    """Two optimizers (as a GAN's) and a user metric "lr": both rates are
+    drawn in the learning-rate axis, none as a metric; the controls'
+    placeholder reads cnnlive's rate, not the user's "lr"."""
+    import ipywidgets as w
+    import keras
+    import matplotlib
+    import tensorflow as tf
+
+    matplotlib.use("Agg")
+    from cnnlive.events.watch import RATE_KEYS
+    from cnnlive.surfaces.widgets import Controls
+    from cnnlive.views.dashboard import TrainingDashboard
+
+    class Two(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = keras.layers.Dense(1), keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.a(x) + self.b(x)
+
+        def compile(self, a_optimizer, b_optimizer):
+            super().compile()
+            self.a_optimizer, self.b_optimizer = a_optimizer, b_optimizer
+
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape(persistent=True) as tape:
+                loss = tf.reduce_mean((self(x) - y) ** 2)
+            for opt, part in ((self.a_optimizer, self.a), (self.b_optimizer, self.b)):
+                opt.apply_gradients(zip(tape.gradient(loss, part.trainable_weights), part.trainable_weights))
+            return {"loss": loss, "lr": tf.constant(0.5)}  # the user's own metric named "lr"
+
+    m = Two()
+    m(np.zeros((1, 8), "float32"))
+    m.compile(keras.optimizers.SGD(1e-3), keras.optimizers.SGD(3e-3))
+    cb = cl.LiveCallback(name="two-rates")
+    m.fit(*data(), batch_size=16, epochs=2, verbose=0, callbacks=[cb])
+    job = cb.job
+    assert job.state is JobState.COMPLETED, job.error
+    assert job.channels.latest("metrics")[RATE_KEYS] == "lr_a_optimizer,lr_b_optimizer"
+    view = TrainingDashboard(job.watch())
+    view.update()
+    assert view.panels == ["loss", "lr", "lr_a_optimizer", "lr_b_optimizer", "speed"]
+    rate_axis = view.axes["lr_a_optimizer"]
+    assert rate_axis.get_title() == "learning rate" and "lr_b_optimizer" not in view.axes
+    assert view.lines["lr_b_optimizer"].axes is rate_axis and view.lines["lr_a_optimizer"].axes is rate_axis
+    assert list(view.lines["lr_a_optimizer"].get_ydata()) == pytest.approx([1e-3] * 8)
+    assert list(view.lines["lr_b_optimizer"].get_ydata()) == pytest.approx([3e-3] * 8)
+    assert 3e-3 <= view.limits["lr_a_optimizer"] < 0.01  # a rate's scale, not a 0..1 metric axis
+    assert [t.get_text() for t in rate_axis.get_legend().get_texts()] == ["a_optimizer", "b_optimizer"]
+    assert view.axes["lr"].get_title() == "lr" and list(view.lines["b_lr"].get_ydata()) == [0.5] * 8
+    form = w.HBox([w.Text(), w.Text(), w.Button()])
+    Controls._placeholders(job, form)
+    assert form.children[0].placeholder == "0.001"  # cnnlive's (first) rate, not the user's 0.5

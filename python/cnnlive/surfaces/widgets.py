@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import ipywidgets as w
 
+from ..events.watch import RATE_KEYS
 from ..jobs import Job, manager
 from ..markup import error_html, escape
 from .choices import DATA_NAMES, build_model, parse_maps
@@ -226,7 +227,8 @@ class Controls(w.VBox):
         if len(form.children) != 3:
             return
         latest = job.channels.latest("metrics") or {}
-        lr = job.steering.pending_learning_rate or latest.get("lr")
+        rate = str(latest.get(RATE_KEYS, "")).split(",")[0]  # cnnlive's rate, never a user's metric "lr"
+        lr = job.steering.pending_learning_rate or latest.get(rate)
         total = job.steering.epochs or getattr(job.result, "epochs_total", None) or latest.get("epochs")
         form.children[0].placeholder = f"{lr:.3g}" if isinstance(lr, (int, float)) and lr > 0 else "new value"
         form.children[1].placeholder = f"{total:g}" if isinstance(total, (int, float)) and total > 0 else "total"

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ...events.watch import RATE_KEYS
 from ...jobs.reporter import NullReporter, Reporter
 from ..backend import keras
 from .fitwatch import (END_OF_DATA, caller_frame, early_stop_reason, fit_caller, fit_frame, suspends, training_rates,
@@ -21,8 +22,10 @@ def _scalars(logs: Any) -> dict[str, float]:
     return {k: float(v) for k, v in (logs or {}).items() if np.isscalar(v) or np.ndim(v) == 0}
 
 
-#: cnnlive's own series beside the user's metrics (learning rate, batch time, speed, epoch, step).
-OWN_SERIES = ("lr", "batch_time", "samples_per_s", "batches_per_s", "epoch", "step", "scope")
+def rate_field(rates: dict[str, float], user: dict[str, float]) -> dict[str, str]:
+    """The metrics row's field naming cnnlive's learning-rate series (as
+    :func:`own_series` names them beside ``user``; "" when none is known)."""
+    return {RATE_KEYS: ",".join(own_series(rates, user))}
 
 
 def own_series(own: dict[str, float], user: dict[str, float]) -> dict[str, float]:
@@ -340,6 +343,7 @@ class LiveCallback(keras.callbacks.Callback):
         dt = time.perf_counter() - self._t_batch
         row = _scalars(logs)
         own = dict(self._lr())
+        rates = rate_field(own, row)
         own["batch_time"] = dt
         if dt > 0:
             own["samples_per_s" if self.batch_size else "batches_per_s"] = (self.batch_size or 1) / dt
@@ -347,7 +351,7 @@ class LiveCallback(keras.callbacks.Callback):
         row.update(own_series(own, row))
         for k, v in row.items():
             self.batch_history.setdefault(k, []).append(v)
-        self._publish("metrics", {**row, "step": self._step, "scope": "batch"})
+        self._publish("metrics", {**row, "step": self._step, "scope": "batch", **rates})
         self._step += 1
         target = self._target_epochs()
         if target and self.steps_per_epoch:
@@ -360,13 +364,14 @@ class LiveCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None) -> None:
         self._hand_loop()
         row = _scalars(logs)
-        row.update(own_series(self._lr(fresh=True), row))
+        rates = rate_field(self._lr(fresh=True), row)
+        row.update(own_series(self._lr(), row))
         for k, v in row.items():
             self.history.setdefault(k, []).append(v)
         self.result.epochs_done += 1
         if self.model is not None:
             self.model._cnnlive_epoch = epoch + 1
-        self._publish("metrics", {**row, "step": epoch + 1, "scope": "epoch"})
+        self._publish("metrics", {**row, "step": epoch + 1, "scope": "epoch", **rates})
         self._publish("log", f"epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4g}" for k, v in row.items()) + "\n")
         self._steer_at_epoch_end()
 
@@ -410,4 +415,4 @@ class LiveCallback(keras.callbacks.Callback):
         job.finish(STATE_OF_ENDING[self.result.ended], self.result.ended, note)
 
 
-__all__ = ["LiveCallback", "own_series"]
+__all__ = ["LiveCallback", "own_series", "rate_field"]
