@@ -282,3 +282,14 @@ def test_several_rates_share_the_rate_axis_and_the_placeholder_is_cnnlives():
     form = w.HBox([w.Text(), w.Text(), w.Button()])
     Controls._placeholders(job, form)
     assert form.children[0].placeholder == "0.001"  # cnnlive's (first) rate, not the user's 0.5
+
+
+def test_an_ending_only_the_watch_saw_restores_the_model():
+    m, cb = tiny(), cl.LiveCallback(name="watch-restores")
+    x, y = data(8)
+    try:
+        m.fit(*data(), validation_data=(x, y[:5]), epochs=1, verbose=0, callbacks=[cb])
+    except ValueError:
+        frame_watch.check()
+    assert cb.job.state is JobState.FAILED
+    assert "_reporting" not in getattr(m.train_function, "__qualname__", "")  # Keras' own step again

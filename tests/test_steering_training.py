@@ -310,10 +310,10 @@ def test_widget_controls_adjust_a_paused_training_job(runs_dir):
         c.refresh()
         *_, form = c._rows[job.id]
         lr, epochs, apply = form.children
-        lr.value, epochs.value = -1.0, 0
+        lr.value, epochs.value = "-1", "0"  # text fields, as typed
         apply.click()
         assert "learning_rate" in c.message.value or "learning rate" in c.message.value  # refused, shown
-        lr.value, epochs.value = 0.05, 2
+        lr.value, epochs.value = "0.05", "2"
         apply.click()
         assert "adjusted" in c.message.value
         job.resume()

@@ -156,6 +156,7 @@ class LiveCallback(keras.callbacks.Callback):
         self.stop_training = False
         job.on_stop = self._on_stop  # Keras checks model.stop_training after this batch
         job.begin()
+        job.add_done_callback(self._ended)  # also an ending only the frame watch saw
         self._watch_fit()
         original = getattr(self.model, "train_function", None)
         if callable(original) and self._anchored:  # errors inside the step (data, memory, interrupts)
@@ -182,6 +183,11 @@ class LiveCallback(keras.callbacks.Callback):
         if self._anchored and self._test_fn is None and callable(original) and not self._job.done:
             self._test_fn = original
             self.model.test_function = self._reporting(original)
+
+    def _ended(self, job: Any) -> None:
+        """(the job finished, in any way) Undo what cnnlive changed for its fit."""
+        if job is self._job:
+            self._restore()
 
     def _on_stop(self) -> None:
         self.stop_training = True
