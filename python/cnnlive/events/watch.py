@@ -9,6 +9,10 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 
 from .channels import Channels
 
+#: A training's metrics row names its learning-rate series here (a string, the
+#: keys joined by ","), so a view tells cnnlive's rates from a user's metrics.
+RATE_KEYS = "__rates__"
+
 
 @runtime_checkable
 class Watch(Protocol):
@@ -60,4 +64,4 @@ def as_watch(source: Any) -> Watch:
     return make() if callable(make) else source
 
 
-__all__ = ["Watch", "WatchSource", "as_watch"]
+__all__ = ["RATE_KEYS", "Watch", "WatchSource", "as_watch"]

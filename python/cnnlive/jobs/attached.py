@@ -223,15 +223,16 @@ def _returned(frame: FrameType) -> bool:
         return False
 
 
-def _raised_through(frame: FrameType, current: Any) -> BaseException | None:
+def _raised_through(frame: FrameType, current: Any, also: tuple[FrameType, ...] = ()) -> BaseException | None:
     """The exception that unwound ``frame``: the thread's current one, or the
     last one an interactive shell showed (``sys.last_value``), if its
-    traceback passes through ``frame``."""
+    traceback passes through ``frame`` or one of ``also`` (the fit's caller:
+    Keras filters the ``fit`` frame out of its tracebacks)."""
     for exc in (current[1] if isinstance(current, tuple) else current, getattr(sys, "last_exc", None),
                 getattr(sys, "last_value", None)):
         tb = getattr(exc, "__traceback__", None)
         while tb is not None:
-            if tb.tb_frame is frame:
+            if tb.tb_frame is frame or any(tb.tb_frame is f for f in also):
                 return exc
             tb = tb.tb_next
     return None
@@ -245,13 +246,21 @@ class FrameWatch:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._anchors: dict[int, tuple[AttachedJob, int, FrameType, str]] = {}
+        self._anchors: dict[int, tuple[AttachedJob, int, FrameType, str, tuple[FrameType, ...]]] = {}
         self._thread: threading.Thread | None = None
 
-    def anchor(self, job: "AttachedJob", frame: FrameType, where: str) -> None:
-        """Watch ``frame`` (running in this thread) for ``job``."""
+    def anchor(self, job: "AttachedJob", frame: FrameType, where: str, also: tuple[FrameType, ...] = (),
+               keep: bool = False) -> None:
+        """Watch ``frame`` (running in this thread) for ``job``; an exception
+        whose traceback passes through it or ``also`` fails the job. ``keep``:
+        an anchor the job has that is still on this thread's stack stays (a
+        loop's outermost frame is watched, not the helper calling a hook)."""
+        tid = threading.get_ident()
         with self._lock:
-            self._anchors[job.id] = (job, threading.get_ident(), frame, where)
+            old = self._anchors.get(job.id)
+            if keep and old is not None and old[0] is job and old[1] == tid and _on_stack(sys._getframe(1), old[2]):
+                return
+            self._anchors[job.id] = (job, tid, frame, where, also)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="cnnlive-attached-watch", daemon=True)
                 self._thread.start()
@@ -267,7 +276,7 @@ class FrameWatch:
         if not items:
             return
         frames, excs = sys._current_frames(), sys._current_exceptions()
-        for job, tid, frame, where in items:
+        for job, tid, frame, where, also in items:
             if not job.done and _on_stack(frames.get(tid), frame):
                 continue
             with self._lock:
@@ -275,7 +284,7 @@ class FrameWatch:
                     del self._anchors[job.id]
             if job.done or _returned(frame):
                 continue  # ended, or a hand-written loop's function returned: its next hook anchors again
-            job.end_with(_raised_through(frame, excs.get(tid)), where)
+            job.end_with(_raised_through(frame, excs.get(tid), also), where)
         del frames
 
     def _run(self) -> None:

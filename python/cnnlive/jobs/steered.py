@@ -43,7 +43,9 @@ class Steered:
             if ending:
                 raise JobStateError(f"job {self.id} ({self.name}) is ending ({ending}); it cannot be paused")
             if self._paused_since is not None:
-                return f"job {self.id}: already paused"
+                if self._state is JobState.PAUSED:
+                    return f"job {self.id}: already paused"
+                return f"job {self.id}: already pausing: the work pauses at its next safe point (resume() takes it back)"
             with self._state_lock:
                 self._paused_since = time.time()
             self._gate.close()
@@ -58,7 +60,8 @@ class Steered:
                 self._set_state(JobState.PAUSED, "paused: the work rests at a safe point until resume()")
 
     def resume(self) -> str:
-        """Let a paused job go on. A finished job raises JobStateError."""
+        """Let a paused job go on, or take back a pause not yet reached (state
+        still running, note "pausing"). A finished job raises JobStateError."""
         with self._ctl:
             self._check_steerable("resumed")
             if self._paused_since is None:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import ipywidgets as w
 
+from ..events.watch import RATE_KEYS
 from ..jobs import Job, manager
 from ..markup import error_html, escape
 from .choices import DATA_NAMES, build_model, parse_maps
@@ -164,7 +165,7 @@ class Controls(w.VBox):
                 pause = w.Button(description="Pause", icon="pause", layout=w.Layout(width="90px"))
                 stop = w.Button(description="Stop", icon="stop", layout=w.Layout(width="80px"))
                 cancel = w.Button(description="Cancel", icon="times", layout=w.Layout(width="90px"))
-                pause.on_click(lambda _, j=job: self._act(j.resume if j.state.value == "paused" else j.pause))
+                pause.on_click(lambda _, j=job: self._act(j.resume if j.paused else j.pause))
                 stop.on_click(lambda _, j=job: self._act(j.stop))
                 cancel.on_click(lambda _, j=job: self._act(j.cancel))
                 self._rows[job.id] = (label, pause, stop, cancel, self._adjust_form(job))
@@ -173,7 +174,7 @@ class Controls(w.VBox):
             label.value = (f"<code>#{job.id} {escape(job.name)} · {escape(job.kind)} · "
                            f"<b>{escape(job.state.value)}</b>"
                            f"{'' if frac is None else f' · {100 * frac:.0f}%'} · {job.elapsed:.0f}s</code>")
-            paused = job.state.value == "paused"
+            paused = job.paused and not job.done  # paused, or pausing: Resume takes the pause back
             pause.description, pause.icon = ("Resume", "play") if paused else ("Pause", "pause")
             pause.disabled = job.state.value not in ("running", "paused")
             stop.disabled = job.state.value not in ("running", "paused")
@@ -226,7 +227,8 @@ class Controls(w.VBox):
         if len(form.children) != 3:
             return
         latest = job.channels.latest("metrics") or {}
-        lr = job.steering.pending_learning_rate or latest.get("cnnlive_lr", latest.get("lr"))  # a user "lr" moves it
+        rate = str(latest.get(RATE_KEYS, "")).split(",")[0]  # cnnlive's rate, never a user's metric "lr"
+        lr = job.steering.pending_learning_rate or latest.get(rate)
         total = job.steering.epochs or getattr(job.result, "epochs_total", None) or latest.get("epochs")
         form.children[0].placeholder = f"{lr:.3g}" if isinstance(lr, (int, float)) and lr > 0 else "new value"
         form.children[1].placeholder = f"{total:g}" if isinstance(total, (int, float)) and total > 0 else "total"

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..events.channels import STEP
+from ..events.watch import RATE_KEYS
 from .layout import _grow, _smooth, _thin, columns, figure_inches, grid_positions, row_counts, x_limit
 from .resources import ResourceGraphs
 from .view import View
@@ -25,14 +26,27 @@ def own_key(history: dict[str, list[float]], name: str) -> str:
     return f"cnnlive_{name}" if f"cnnlive_{name}" in history else name
 
 
-def metric_names(batch: dict[str, list[float]], epoch: dict[str, list[float]]) -> list[str]:
+def rate_keys(latest: Any, batch: dict[str, list[float]]) -> list[str]:
+    """The training's learning-rate series: those its metrics row names
+    (:data:`~cnnlive.events.watch.RATE_KEYS`; one per optimizer), else
+    cnnlive's ``lr``."""
+    named = latest.get(RATE_KEYS) if isinstance(latest, dict) else None
+    return [k for k in named.split(",") if k] if isinstance(named, str) else [own_key(batch, "lr")]
+
+
+def metric_names(batch: dict[str, list[float]], epoch: dict[str, list[float]],
+                 rates: list[str] | None = None) -> list[str]:
     """Metrics the logs carry, ``val_`` twins folded in: loss first, then in
     order of appearance (a user metric named like one of cnnlive's series
-    included, cnnlive's own ``cnnlive_*`` series not)."""
+    included, cnnlive's own ``cnnlive_*`` series and learning ``rates`` not;
+    given the rates, an "lr" not among them is the user's)."""
     names: list[str] = []
     for key in list(batch) + list(epoch):
+        if rates is not None and key in rates:
+            continue
         base = key[4:] if key.startswith("val_") else key
-        own = base in OWN_SERIES and f"cnnlive_{base}" not in batch and f"cnnlive_{base}" not in epoch
+        own = (base in OWN_SERIES and f"cnnlive_{base}" not in batch and f"cnnlive_{base}" not in epoch
+               and not (base == "lr" and rates is not None and "lr" not in rates))  # an "lr" not a rate: the user's
         if key not in NOT_METRICS and not own and not base.startswith("cnnlive_") and base not in names:
             names.append(base)
     return sorted(names, key=lambda k: (k != "loss", names.index(k)))
@@ -82,6 +96,7 @@ class TrainingDashboard(View):
 
         self.slots[self.MAX_METRICS + 1].yaxis.set_major_formatter(EngFormatter(sep=""))  # 16k, not 16000
         self.lines: dict[str, Any] = {}
+        self.rate_lines: list[Any] = [self.slot_lines[self.MAX_METRICS]["line"]]  # one per optimizer
         self.axes: dict[str, Any] = {}
         self.panels: list[str] = []
         self.limits: dict[str, float] = {"x": 1.0}
@@ -117,17 +132,19 @@ class TrainingDashboard(View):
         return True
 
     def _name_slots(self, metrics: list[str], extra: list[str]) -> None:
-        """Give the fixed axes their metrics; hide the unused ones."""
+        """Give the fixed axes their metrics; hide the unused ones. ``extra``:
+        the learning rates (all in one axis, named by the first) and "speed"."""
+        rates = [k for k in extra if k != "speed"]
         names = metrics + [None] * (self.MAX_METRICS - len(metrics)) + [
-            next((k for k in extra if k in ("lr", "cnnlive_lr")), None), "speed" if "speed" in extra else None]
+            rates[0] if rates else None, "speed" if "speed" in extra else None]
         self.lines, self.axes = {}, {}
         for i, (ax, name) in enumerate(zip(self.slots, names)):
             if name != self.slot_names[i]:
                 for line in self.slot_lines[i].values():
                     line.set_data([], [])
                 own = i >= self.MAX_METRICS  # cnnlive's rate and speed slots; a user's metric keeps its name
-                ax.set_title({"lr": "learning rate", "cnnlive_lr": "learning rate", "speed": "samples / s"}.get(
-                    name or "", name or "") if own else name or "", fontsize=9)
+                ax.set_title(("learning rate" if i == self.MAX_METRICS else "samples / s") if own and name
+                             else name or "", fontsize=9)
                 ax.set_visible(name is not None)
                 self.slot_names[i] = name
                 if name is not None:
@@ -139,10 +156,31 @@ class TrainingDashboard(View):
                 self.lines.update({f"{k}_{name}": line for k, line in self.slot_lines[i].items()})
             else:
                 self.lines[name] = self.slot_lines[i]["line"]
+        self._rate_lines(rates)
         self.panels = metrics + extra
         self._background = None
         if hasattr(self, "graphs"):
             self.layout()
+
+    def _rate_lines(self, rates: list[str]) -> None:
+        """One line per learning rate in the rate axis (a legend for several)."""
+        ax = self.slots[self.MAX_METRICS]
+        while len(self.rate_lines) < len(rates):
+            line = ax.plot([], [], lw=1.2)[0]
+            self.animate(line)
+            self.rate_lines.append(line)
+        for i, line in enumerate(self.rate_lines):
+            if i >= len(rates):
+                line.set_data([], [])
+                line.set_label("_hidden")
+            else:
+                self.lines[rates[i]] = line
+                line.set_label(rates[i].removeprefix("cnnlive_").removeprefix("lr_") if len(rates) > 1 else "lr")
+        legend = ax.get_legend()
+        if len(rates) > 1:
+            ax.legend(handles=self.rate_lines[: len(rates)], fontsize=7, loc="best")
+        elif legend is not None:
+            legend.remove()
 
     def fit_limits(self) -> None:
         """Tight limits for a saved picture (live frames use growing ones)."""
@@ -180,11 +218,11 @@ class TrainingDashboard(View):
 
     def update(self) -> bool | list[Any]:
         batch, epoch = self.watch.channels.history("batch"), self.watch.channels.history("epoch")
-        metrics = metric_names(batch, epoch)[: self.MAX_METRICS] or ["loss"]
+        named = rate_keys(self.watch.channels.latest("metrics"), batch)  # "cnnlive_lr" beside a user metric "lr"
+        metrics = metric_names(batch, epoch, named)[: self.MAX_METRICS] or ["loss"]
+        rates = [k for k in named if any(np.isfinite(batch.get(k, [np.nan])))]
         speed_key = self._speed_key(batch)
-        lr_key = own_key(batch, "lr")  # also the panel's name: "cnnlive_lr" beside a user metric "lr"
-        extra = [k for k, known in ((lr_key, any(np.isfinite(batch.get(lr_key, [np.nan])))),
-                                    ("speed", speed_key is not None)) if known]
+        extra = rates + (["speed"] if speed_key is not None else [])
         changed = False
         if metrics + extra != self.panels:
             self._name_slots(metrics, extra)
@@ -204,9 +242,12 @@ class TrainingDashboard(View):
             self.lines[f"v_{key}"].set_data(ex[: len(vv)], vv)
             values = [v for v in raw[:1] + raw[-1:] + ev + vv if np.isfinite(v)]
             wanted[key] = max(values, default=0.0)
-        if lr_key in extra:
-            self.lines[lr_key].set_data(*_thin(x, batch.get(lr_key, []), column // 2))
-            wanted[lr_key] = max([v for v in batch.get(lr_key, [])[:1] if np.isfinite(v)] or [0.0])
+        for key in rates:  # one axis, named by the first rate, limited by the highest
+            values = batch[key]
+            m = min(n, len(values))  # the newest points of a series that began later
+            self.lines[key].set_data(*_thin(x[n - m:], values[len(values) - m:], column // 2))
+        if rates:
+            wanted[rates[0]] = max([v for k in rates for v in batch[k][:1] + batch[k][-1:] if np.isfinite(v)] or [0.0])
         if speed_key is not None:
             speed = _smooth(batch.get(speed_key, []))
             self.lines["speed"].set_data(*_thin(x, speed, column // 2))
@@ -243,4 +284,4 @@ class TrainingDashboard(View):
         return changed or dirty
 
 
-__all__ = ["NOT_METRICS", "TrainingDashboard", "metric_names", "own_key"]
+__all__ = ["NOT_METRICS", "TrainingDashboard", "metric_names", "own_key", "rate_keys"]

@@ -10,9 +10,11 @@ from typing import Any, Callable
 import numpy as np
 
 from ...events.channels import point
+from ...events.watch import RATE_KEYS
 from ...jobs.reporter import NullReporter, Reporter
 from ..backend import keras
-from .fitwatch import END_OF_DATA, caller_frame, early_stop_reason, fit_frame, training_rates, wrap_callback_list
+from .fitwatch import (END_OF_DATA, caller_frame, early_stop_reason, fit_caller, fit_frame, suspends, training_rates,
+                       wrap_callback_list)
 from .result import TrainingResult
 from .schedules import _steerable_lr, set_learning_rate
 
@@ -21,9 +23,10 @@ def _scalars(logs: Any) -> dict[str, float]:
     return {k: float(v) for k, v in (logs or {}).items() if np.isscalar(v) or np.ndim(v) == 0}
 
 
-#: cnnlive's own series beside the user's metrics (learning rate, batch time, speed, epoch); a
-#: point's step and scope travel apart from the metrics (events.channels.point), never as metrics.
-OWN_SERIES = ("lr", "batch_time", "samples_per_s", "batches_per_s", "epoch")
+def rate_field(rates: dict[str, float], user: dict[str, float]) -> dict[str, str]:
+    """The metrics row's field naming cnnlive's learning-rate series (as
+    :func:`own_series` names them beside ``user``; "" when none is known)."""
+    return {RATE_KEYS: ",".join(own_series(rates, user))}
 
 
 def own_series(own: dict[str, float], user: dict[str, float]) -> dict[str, float]:
@@ -85,8 +88,9 @@ class LiveCallback(keras.callbacks.Callback):
         self.name = name or "fit"
         #: Set when a stop was asked for (a hand-written loop reads it, as fit reads model.stop_training).
         self.stop_training = False
-        self._anchor: Any = None  # the fit frame cnnlive watches (None: a hand-written loop)
+        self._anchored = False  # the fit is watched (the frame watch holds its frame; False: a loop by hand)
         self._callbacks: Any = None  # the fit's CallbackList, when cnnlive could wrap it
+        self._unwrap: Callable[[], None] | None = None  # takes cnnlive's wrappers off the user's callbacks
         self._in_with = False
         self._job: Any = None
         self._publish = publish or self.reporter.publish
@@ -101,6 +105,7 @@ class LiveCallback(keras.callbacks.Callback):
         self._t_batch = 0.0
         self._step = 0
         self._train_fn: Any = None
+        self._test_fn: Any = None
         self._lr_at, self._lr_value = -1e9, {}
         self._steer: Any = None
 
@@ -152,21 +157,38 @@ class LiveCallback(keras.callbacks.Callback):
         self.stop_training = False
         job.on_stop = self._on_stop  # Keras checks model.stop_training after this batch
         job.begin()
+        job.add_done_callback(self._ended)  # also an ending only the frame watch saw
         self._watch_fit()
         original = getattr(self.model, "train_function", None)
-        if callable(original) and self._anchor is not None:  # errors inside the step (data, memory, interrupts)
+        if callable(original) and self._anchored:  # errors inside the step (data, memory, interrupts)
             self._train_fn = original
+            self.model.train_function = self._reporting(original)
 
-            def train_function(*args: Any, **kwargs: Any) -> Any:
-                try:
-                    return original(*args, **kwargs)
-                except END_OF_DATA:  # an iterator of unknown length ends its epoch this way
-                    raise
-                except BaseException as exc:
-                    self._fail(exc)
-                    raise
+    def _reporting(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """``original`` (a train or test step) that fails the job with what it raises."""
 
-            self.model.train_function = train_function
+        def step(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return original(*args, **kwargs)
+            except END_OF_DATA:  # an iterator of unknown length ends its epoch this way
+                raise
+            except BaseException as exc:
+                self._fail(exc)
+                raise
+
+        return step
+
+    def on_test_begin(self, logs=None) -> None:
+        """(a watched fit's validation) Errors of the test step fail the job too."""
+        original = getattr(self.model, "test_function", None)
+        if self._anchored and self._test_fn is None and callable(original) and not self._job.done:
+            self._test_fn = original
+            self.model.test_function = self._reporting(original)
+
+    def _ended(self, job: Any) -> None:
+        """(the job finished, in any way) Undo what cnnlive changed for its fit."""
+        if job is self._job:
+            self._restore()
 
     def _on_stop(self) -> None:
         self.stop_training = True
@@ -179,29 +201,42 @@ class LiveCallback(keras.callbacks.Callback):
         from ...jobs.attached import frame_watch
 
         frame = fit_frame(self.model) if self.model is not None else None
-        self._anchor, self._callbacks = frame, None
-        if frame is not None:
+        self._anchored, self._callbacks = frame is not None, None
+        if frame is not None:  # the watch holds the frame until the job ends; this callback never does
             callbacks = frame.f_locals.get("callbacks")
-            if wrap_callback_list(callbacks, self._fail, self._end_attached):
+            self._unwrap = wrap_callback_list(callbacks, self._fail, self._end_attached, after=self)
+            if self._unwrap is not None:
                 self._callbacks = callbacks
-            frame_watch.anchor(self._job, frame, "the fit")
+            caller = fit_caller(frame)
+            frame_watch.anchor(self._job, frame, "the fit", also=() if caller is None else (caller,))
+            del frame, caller, callbacks
         elif not self._in_with:
             self._anchor_loop()
 
     def _anchor_loop(self) -> None:
         """(a hand-written loop called by hand) Watch the user's code that called this hook."""
-        if self._job is None or self._job.done or self._in_with or self._anchor is not None:
+        if self._job is None or self._job.done or self._in_with or self._anchored:
             return
         from ...jobs.attached import frame_watch
 
         frame = caller_frame()
-        if frame is not None:
-            frame_watch.anchor(self._job, frame, "the training loop")
+        # a generator's or coroutine's frame leaves the stack at each yield/await: only a with block tells its end
+        if frame is not None and not suspends(frame):
+            frame_watch.anchor(self._job, frame, "the training loop", keep=True)  # the outermost loop frame stays
 
     def _restore(self) -> None:
+        """(every ending) Undo what cnnlive changed on the model and the user's
+        callbacks, and let go of the fit's CallbackList."""
         if self._train_fn is not None:
             self.model.train_function = self._train_fn
             self._train_fn = None
+        if self._test_fn is not None:
+            self.model.test_function = self._test_fn
+            self._test_fn = None
+        if self._unwrap is not None:
+            self._unwrap()
+            self._unwrap = None
+        self._anchored, self._callbacks = False, None
 
     def _fail(self, exc: BaseException) -> None:
         self._restore()
@@ -265,7 +300,7 @@ class LiveCallback(keras.callbacks.Callback):
 
     def _hand_loop(self) -> None:
         """(hooks called by hand, outside a with block) Watch the code calling them."""
-        if self._attach and self._anchor is None and not self._in_with and self._job is not None:
+        if self._attach and not self._anchored and not self._in_with and self._job is not None:
             self._anchor_loop()
 
     def on_train_batch_begin(self, batch, logs=None) -> None:
@@ -315,6 +350,7 @@ class LiveCallback(keras.callbacks.Callback):
         dt = time.perf_counter() - self._t_batch
         row = _scalars(logs)
         own = dict(self._lr())
+        rates = rate_field(own, row)
         own["batch_time"] = dt
         if dt > 0:
             own["samples_per_s" if self.batch_size else "batches_per_s"] = (self.batch_size or 1) / dt
@@ -322,7 +358,7 @@ class LiveCallback(keras.callbacks.Callback):
         row.update(own_series(own, row))
         for k, v in row.items():
             self.batch_history.setdefault(k, []).append(v)
-        self._publish("metrics", point(row, self._step, "batch"))
+        self._publish("metrics", point({**row, **rates}, self._step, "batch"))
         self._step += 1
         target = self._target_epochs()
         if target and self.steps_per_epoch:
@@ -335,13 +371,14 @@ class LiveCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None) -> None:
         self._hand_loop()
         row = _scalars(logs)
-        row.update(own_series(self._lr(fresh=True), row))
+        rates = rate_field(self._lr(fresh=True), row)
+        row.update(own_series(self._lr(), row))
         for k, v in row.items():
             self.history.setdefault(k, []).append(v)
         self.result.epochs_done += 1
         if self.model is not None:
             self.model._cnnlive_epoch = epoch + 1
-        self._publish("metrics", point(row, epoch + 1, "epoch"))
+        self._publish("metrics", point({**row, **rates}, epoch + 1, "epoch"))
         self._publish("log", f"epoch {epoch + 1}: " + ", ".join(f"{k} {v:.4g}" for k, v in row.items()) + "\n")
         self._steer_at_epoch_end()
 
@@ -368,8 +405,8 @@ class LiveCallback(keras.callbacks.Callback):
         the reason when it ended before its plan."""
         from ...jobs.state import STATE_OF_ENDING
 
+        callbacks = self._callbacks
         self._restore()
-        self._anchor = None
         job = self._job
         if job is None or job.done:
             return
@@ -377,7 +414,7 @@ class LiveCallback(keras.callbacks.Callback):
         self.result.ended = end if end in ("cancel", "halt", "stop-forced") else ("stop" if end else "completed")
         note = None
         if self.result.ended == "completed":
-            note = self.result.reason = early_stop_reason(self._callbacks, self.result.epochs_done,
+            note = self.result.reason = early_stop_reason(callbacks, self.result.epochs_done,
                                                           self._target_epochs(), self._first_epoch or 0)
             done, total = job.progress
             if note and done:
@@ -385,4 +422,4 @@ class LiveCallback(keras.callbacks.Callback):
         job.finish(STATE_OF_ENDING[self.result.ended], self.result.ended, note)
 
 
-__all__ = ["LiveCallback", "own_series"]
+__all__ = ["LiveCallback", "own_series", "rate_field"]

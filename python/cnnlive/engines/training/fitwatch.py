@@ -5,6 +5,7 @@ before its plan. Used by :class:`cnnlive.engines.training.callback.LiveCallback`
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import sys
@@ -35,26 +36,53 @@ def fit_frame(model: Any) -> FrameType | None:
     return None
 
 
+def fit_caller(frame: FrameType) -> FrameType | None:
+    """The first frame outside Keras and cnnlive that called the ``fit``
+    frame ``frame``: Keras filters its own frames (``fit`` too) out of a
+    traceback, so an exception leaving ``fit`` is told by this one."""
+    frame = frame.f_back
+    while frame is not None and _ours(frame):
+        frame = frame.f_back
+    return frame
+
+
+#: Code flags of frames that leave the stack at every ``yield``/``await`` while they still run.
+_SUSPENDING = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
+
+
+def suspends(frame: FrameType) -> bool:
+    """True for a generator's or coroutine's frame (a top-level ``await`` cell
+    too): off the stack at each yield/await, so its absence says nothing."""
+    return bool(frame.f_code.co_flags & _SUSPENDING)
+
+
+def _ours(frame: FrameType) -> bool:
+    name = os.path.abspath(frame.f_code.co_filename)
+    return name.startswith(_HERE) or name.startswith(_KERAS)
+
+
 def caller_frame() -> FrameType | None:
     """The innermost frame outside cnnlive and Keras: the user's code."""
     frame = sys._getframe(1)
     while frame is not None:
-        name = os.path.abspath(frame.f_code.co_filename)
-        if not (name.startswith(_HERE) or name.startswith(_KERAS)):
+        if not _ours(frame):
             return frame
         frame = frame.f_back
     return None
 
 
 def wrap_callback_list(callbacks: Any, on_error: Callable[[BaseException], None],
-                       on_end: Callable[[], None]) -> bool:
+                       on_end: Callable[[], None], after: Any = None) -> Callable[[], None] | None:
     """Let every hook of a Keras CallbackList report an exception it raises
     (then re-raise it unchanged); ``on_end`` runs once ``on_train_end`` of
-    all callbacks returned. False when ``callbacks`` is not a CallbackList."""
+    all callbacks returned. ``on_train_begin`` runs now, so only the
+    callbacks after ``after`` (the LiveCallback) get it wrapped. Returns the
+    function that takes those wrappers off the user's callbacks again (call
+    it at every ending); None when ``callbacks`` is not a CallbackList."""
     if not isinstance(callbacks, keras.callbacks.CallbackList):
-        return False
+        return None
 
-    def wrap(name: str, after: Callable[[], None] | None = None) -> None:
+    def wrap(name: str, after_hook: Callable[[], None] | None = None) -> None:
         original = getattr(callbacks, name)
 
         def hook(*args: Any, **kwargs: Any) -> Any:
@@ -63,8 +91,8 @@ def wrap_callback_list(callbacks: Any, on_error: Callable[[BaseException], None]
             except BaseException as exc:
                 on_error(exc)
                 raise
-            if after is not None:
-                after()
+            if after_hook is not None:
+                after_hook()
             return out
 
         setattr(callbacks, name, hook)
@@ -72,20 +100,35 @@ def wrap_callback_list(callbacks: Any, on_error: Callable[[BaseException], None]
     for name in HOOKS:
         wrap(name)
     wrap("on_train_end", on_end)
-    for cb in list(getattr(callbacks, "callbacks", ())):  # on_train_begin runs now: the callbacks after this one
+    listed = list(getattr(callbacks, "callbacks", ()))
+    later = listed[next((i + 1 for i, cb in enumerate(listed) if cb is after), 0):]
+    patched: list[Any] = []
+
+    def restore(cb: Any) -> None:
+        vars(cb).pop("on_train_begin", None)  # the user's callback is as it was
+
+    for cb in later:
+        if "on_train_begin" in vars(cb):
+            continue  # the user's own instance attribute: left alone
         original = cb.on_train_begin
 
         def begin(*args: Any, _original: Any = original, _cb: Any = cb, **kwargs: Any) -> Any:
+            restore(_cb)  # once
             try:
                 return _original(*args, **kwargs)
             except BaseException as exc:
                 on_error(exc)
                 raise
-            finally:
-                _cb.__dict__.pop("on_train_begin", None)  # once: the user's callback is as it was
 
         cb.on_train_begin = begin
-    return True
+        patched.append(cb)
+
+    def restore_all() -> None:
+        for cb in patched:
+            restore(cb)
+        patched.clear()
+
+    return restore_all
 
 
 def optimizers(model: Any) -> list[tuple[str, Any]]:
@@ -128,6 +171,13 @@ def training_rates(model: Any) -> dict[str, float]:
     return {f"lr_{name}": v for name, v in rates.items()}
 
 
+def _early_stopped(cb: Any) -> bool:
+    """An EarlyStopping that stopped this fit (at epoch 0 too, where
+    ``stopped_epoch`` is 0): ``stop_training`` is set and it waited ``patience``."""
+    model = getattr(cb, "model", None)
+    return bool(getattr(model, "stop_training", False)) and getattr(cb, "wait", 0) >= cb.patience
+
+
 def early_stop_reason(callbacks: Any, epochs_done: int, planned: int | None, first: int = 0) -> str | None:
     """Why a fit stopped before its planned epochs: the callback that set
     ``model.stop_training`` when it can be told (EarlyStopping,
@@ -137,7 +187,7 @@ def early_stop_reason(callbacks: Any, epochs_done: int, planned: int | None, fir
         return None
     at = f"at epoch {first + epochs_done} of {first + planned}"
     for cb in getattr(callbacks, "callbacks", None) or ():
-        if isinstance(cb, keras.callbacks.EarlyStopping) and getattr(cb, "stopped_epoch", 0):
+        if isinstance(cb, keras.callbacks.EarlyStopping) and _early_stopped(cb):
             return f"EarlyStopping {at} (no improvement of {cb.monitor} for {cb.patience} epochs)"
         if isinstance(cb, keras.callbacks.TerminateOnNaN) and getattr(cb.model, "stop_training", False):
             return f"TerminateOnNaN {at}"
@@ -146,5 +196,5 @@ def early_stop_reason(callbacks: Any, epochs_done: int, planned: int | None, fir
     return f"a callback set model.stop_training {at}"
 
 
-__all__ = ["END_OF_DATA", "HOOKS", "caller_frame", "early_stop_reason", "fit_frame", "number", "optimizers",
-           "training_rates", "wrap_callback_list"]
+__all__ = ["END_OF_DATA", "HOOKS", "caller_frame", "early_stop_reason", "fit_caller", "fit_frame", "number",
+           "optimizers", "suspends", "training_rates", "wrap_callback_list"]
