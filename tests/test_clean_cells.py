@@ -28,8 +28,10 @@ CELLS = [
     "cl.jobs.status()",
     "j = cl.train(model, data, epochs=1, batch_size=64, plot=True, save=False)\nj.wait()\nprint(j.state.value)",
     "cl.activation_grid(model, data.x_test[0], 'Conv2D_1')",
+    "print('before')\nex = cl.exemplars(model, data, 'Conv2D_2', [0, 1], k=4)\nprint('after')",
+    "view = cl.compare(j)\nprint(view.metrics)",
 ]
-GRID, SEARCHES, STATUS, LIVE, ACTIVATIONS = 4, 5, 6, 7, 8
+GRID, SEARCHES, STATUS, LIVE, ACTIVATIONS, EXEMPLARS, COMPARE = 4, 5, 6, 7, 8, 9, 10
 
 
 class Panel(threading.Thread):
@@ -130,7 +132,7 @@ def test_a_user_notebook_stays_clean_with_the_panel_open(tmp_path, monkeypatch):
         assert not stderr, (CELLS[i], stderr)
         assert not [o for o in cell.outputs if o["output_type"] == "error"], (CELLS[i], cell.outputs)
         assert "retracing" not in str(cell.outputs), (CELLS[i], cell.outputs)
-    for index, count in ((GRID, 1), (SEARCHES, 0), (LIVE, 1), (ACTIVATIONS, 1)):
+    for index, count in ((GRID, 1), (SEARCHES, 0), (LIVE, 1), (ACTIVATIONS, 1), (EXEMPLARS, 1), (COMPARE, 1)):
         shown = [(o["output_type"], sorted(o.get("data", {}))) for o in nb.cells[index].outputs]
         assert len(_figures(nb.cells[index].outputs)) == count, (CELLS[index], shown)
     status = nb.cells[STATUS].outputs
