@@ -150,7 +150,9 @@ def test_live_callback_in_a_plain_fit():
     ds = digits()
     model.fit(ds.x_train[:128], ds.y_train[:128], epochs=1, batch_size=64, verbose=0,
               callbacks=[LiveCallback(publish=lambda ch, v: seen.append((ch, v)), batch_size=64)])
-    batches = [v for ch, v in seen if ch == "metrics" and v["scope"] == "batch"]
+    from cnnlive.events.channels import SCOPE
+
+    batches = [v for ch, v in seen if ch == "metrics" and v[SCOPE] == "batch"]  # position and scope: reserved keys
     assert len(batches) == 2 and {"loss", "accuracy", "lr", "samples_per_s"} <= batches[0].keys()
 
 

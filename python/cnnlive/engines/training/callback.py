@@ -7,38 +7,14 @@ import asyncio
 import time
 from typing import Any, Callable
 
-import numpy as np
-
 from ...events.channels import point
-from ...events.watch import RATE_KEYS
 from ...jobs.reporter import NullReporter, Reporter
 from ..backend import keras
 from .fitwatch import (END_OF_DATA, caller_frame, early_stop_reason, fit_caller, fit_frame, suspends, training_rates,
                        wrap_callback_list)
 from .result import TrainingResult
+from .rows import _scalars, own_series, rate_field
 from .schedules import _steerable_lr, set_learning_rate
-
-
-def _scalars(logs: Any) -> dict[str, float]:
-    return {k: float(v) for k, v in (logs or {}).items() if np.isscalar(v) or np.ndim(v) == 0}
-
-
-def rate_field(rates: dict[str, float], user: dict[str, float]) -> dict[str, str]:
-    """The metrics row's field naming cnnlive's learning-rate series (as
-    :func:`own_series` names them beside ``user``; "" when none is known)."""
-    return {RATE_KEYS: ",".join(own_series(rates, user))}
-
-
-def own_series(own: dict[str, float], user: dict[str, float]) -> dict[str, float]:
-    """cnnlive's series under names no user metric has: a name the user's
-    logs already use gets the prefix "cnnlive_" (the user's keeps its name)."""
-    out = {}
-    for k, v in own.items():
-        name = k
-        while name in user:
-            name = "cnnlive_" + name
-        out[name] = v
-    return out
 
 
 class LiveCallback(keras.callbacks.Callback):
@@ -422,4 +398,4 @@ class LiveCallback(keras.callbacks.Callback):
         job.finish(STATE_OF_ENDING[self.result.ended], self.result.ended, note)
 
 
-__all__ = ["LiveCallback", "own_series", "rate_field"]
+__all__ = ["LiveCallback"]
