@@ -162,3 +162,28 @@ def test_unrenderable_image_is_reported_once_and_card_still_goes(caplog):
     assert len(cards) == 3 and not any("image" in m for m in cards)
     assert len([r for r in caplog.records if "image of job" in r.getMessage()]) == 1
     job.cancel()
+
+
+def test_a_card_keeps_its_epoch_when_the_latest_row_is_an_epoch_row():
+    """Between epochs (a job paused at the boundary) the newest row is the
+    epoch's, which carries no epoch number: the card reads the last batch's."""
+    from cnnlive.events.channels import point
+    from cnnlive.views.panel_transport import card
+
+    async def between_epochs(ctx):
+        ctx.publish("metrics", point({"loss": 1.0, "epoch": 2.0, "epochs": 5}, 30, "batch"))
+        ctx.publish("metrics", point({"loss": 0.9, "val_loss": 1.1}, 3, "epoch"))
+        while True:
+            await asyncio.sleep(0.01)
+
+    mgr = jobs.JobManager()
+    try:
+        job = mgr.start(between_epochs)
+        deadline = time.monotonic() + 10
+        while job.channels.last("loss", "epoch") is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
+        shown = card(job.watch())
+        assert shown["epoch"]["current"] == 3 and shown["metrics"]["val_loss"] == 1.1
+    finally:
+        mgr.stop_all(timeout=5)

@@ -87,6 +87,9 @@ def card(source: Any) -> dict[str, Any]:
     frac = job.progress_fraction
     result = job.result
     own_epoch = "cnnlive_epoch" if "epoch" in _own_twins(job, metrics) else "epoch"  # the card's epoch
+    if own_epoch not in metrics:  # an epoch's row carries no epoch (a job paused at the boundary): the last batch's
+        last = job.channels.last(own_epoch)
+        metrics = metrics if last is None else {**metrics, own_epoch: last}
     epoch = _epoch(metrics, result, own_epoch)
     snapshots = _snapshots(result)
     return {
