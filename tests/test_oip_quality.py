@@ -168,7 +168,9 @@ def test_every_epoch_quality_is_an_epoch_series_saved_with_the_run_and_compared(
         watches.append(watch)
     hist = watches[0].channels.history("epoch")
     epochs = [r.provenance["epoch"] for r in watches[0].result if r.provenance["epoch"] >= 1]
-    assert hist["step"] == epochs and len(hist["oip_informativeness"]) == len(epochs)
+    from cnnlive.events.channels import STEP
+
+    assert hist[STEP] == epochs and len(hist["oip_informativeness"]) == len(epochs)  # x positions: reserved key
     last = watches[0].result[-1].quality.summary()
     assert hist["oip_informativeness"][-1] == pytest.approx(last["informativeness"])
     saved = json.loads((tmp_path / "qa-1" / "history.json").read_text())
