@@ -5,32 +5,14 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ..events import Channels
+from ..events.watch import Watch
 from .state import JobState
 
 
-class Watched(Protocol):
-    """What a watch reads of its :class:`~cnnlive.jobs.job.Job` (typed here,
+class Watched(Watch, Protocol):
+    """What a watch reads of its :class:`~cnnlive.jobs.job.Job`: a
+    :class:`~cnnlive.events.watch.Watch` that can be waited on (typed here,
     so this module imports no job module)."""
-
-    id: int
-    name: str
-    kind: str
-    channels: Channels
-
-    @property
-    def state(self) -> JobState: ...
-
-    @property
-    def done(self) -> bool: ...
-
-    @property
-    def progress_fraction(self) -> float | None: ...
-
-    @property
-    def elapsed(self) -> float: ...
-
-    @property
-    def result(self) -> Any: ...
 
     def wait(self, timeout: float | None = None) -> JobState: ...
 
