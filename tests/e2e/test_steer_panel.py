@@ -52,7 +52,7 @@ def test_pause_resume_and_the_learning_rate_form(lab, page):
     form.get_by_role("button", name="Apply").click()
     card.locator(".jp-cnnlive-adjust-msg", has_text="learning rate must be a number > 0").wait_for(timeout=10_000)
     form.locator("input.jp-cnnlive-lr").fill("0.02")
-    form.locator("input.jp-cnnlive-epochs").fill("300")
+    form.locator("input.jp-cnnlive-epochs").fill("5000")  # long enough to be running when read below
     form.get_by_role("button", name="Apply").click()
     deadline = time.time() + 30
     while form.locator("input.jp-cnnlive-lr").input_value() and time.time() < deadline:
@@ -62,10 +62,10 @@ def test_pause_resume_and_the_learning_rate_form(lab, page):
     run_cell(page, 2)
     deadline = time.time() + 30
     out = cell_output(page, 2)
-    while "epochs 300" not in out and time.time() < deadline:  # the request may still be on its way
+    while "epochs 5000" not in out and time.time() < deadline:  # the request may still be on its way
         run_cell(page, 2)
         out = cell_output(page, 2)
-    assert re.search(r"held paused True pending 0\.02 epochs 300", out), out
+    assert re.search(r"held paused True pending 0\.02 epochs 5000", out), out
 
     card.get_by_role("button", name="Resume").click()
     card.locator(".jp-cnnlive-state", has_text="running").wait_for(timeout=60_000)
